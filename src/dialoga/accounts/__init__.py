@@ -1,0 +1,1 @@
+"""Accounts: workspaces (tenants), people, their memberships and the audit log."""

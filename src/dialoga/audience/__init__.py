@@ -1,0 +1,1 @@
+"""Audience: follower profiles, their audit and the brand's ambassadors."""

@@ -1,0 +1,1 @@
+"""Channels: connected networks and file importers, all ending in normalized messages."""

@@ -1,0 +1,95 @@
+"""Parsing of the field values importers meet: dates, booleans, ids, text limits.
+
+Pure functions; each raises ``ValueError`` with a message fit for a rejects file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+MAX_TEXT_CHARS = 200_000
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_TRUE = {"true", "1", "yes", "y", "t", "1.0"}
+_FALSE = {"false", "0", "no", "n", "f", "0.0", ""}
+
+
+def twitter_date(value: str) -> datetime:
+    """Parse Twitter's ``Tue Oct 31 22:10:47 +0000 2017`` quickly; ISO 8601 also accepted."""
+    parts = value.split()
+    if len(parts) == 6 and parts[1] in _MONTHS:
+        hour, minute, second = parts[3].split(":")
+        moment = datetime(
+            int(parts[5]), _MONTHS[parts[1]], int(parts[2]),
+            int(hour), int(minute), int(second), tzinfo=_offset(parts[4]),
+        )
+        return moment.astimezone(UTC)
+    return iso_date(value)
+
+
+def _offset(text: str) -> timezone:
+    if text in ("+0000", "-0000", "Z"):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[3:5])))
+
+
+def iso_date(value: str) -> datetime:
+    """Parse an ISO 8601 timestamp; a value without a time zone is taken as UTC."""
+    text = value.strip()
+    if not text:
+        raise ValueError("the date is empty")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a date (expected ISO 8601)") from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def boolean(value: str, name: str) -> bool:
+    """Parse a boolean written as True/False, 1/0 or yes/no (empty means false)."""
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{name} must be true or false, not {value[:40]!r}")
+
+
+def numeric_id(value: str, name: str) -> str:
+    """A numeric id as text; pandas' ``123.0`` spelling is accepted and normalised."""
+    text = value.strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a number, not {value[:40]!r}")
+    return text
+
+
+def optional_numeric_id(value: str, name: str) -> str | None:
+    """Like ``numeric_id`` but an empty value (or NaN) means none."""
+    if not value.strip() or value.strip().lower() == "nan":
+        return None
+    return numeric_id(value, name)
+
+
+def checked_text(value: str, name: str = "text") -> str:
+    """Text as it came, refused when it is not valid UTF-8 or unreasonably long."""
+    if _SURROGATE.search(value):
+        raise ValueError(f"{name} is not valid UTF-8")
+    if len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"{name} is longer than {MAX_TEXT_CHARS:,} characters ({len(value):,})")
+    return value
+
+
+def has_invalid_utf8(values: list[str]) -> bool:
+    """True when a row read with ``surrogateescape`` held bytes that are not UTF-8."""
+    return any(_SURROGATE.search(v) for v in values)

@@ -1,0 +1,198 @@
+"""Running a file import: read, batch, ingest, count, and keep the rejects.
+
+Each batch is one transaction that stores its messages and adds its counts to the
+import run, so an import killed at any moment and run again ends with the same data
+as one that was never interrupted: the batches already committed are found present.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialoga.accounts.queries import workspace_by_slug
+from dialoga.audience.actions import do_store_profiles
+from dialoga.channels.actions import (
+    check_channel_for,
+    do_count_import,
+    do_finish_import,
+    do_get_or_create_channel,
+    do_start_import,
+)
+from dialoga.channels.base import FileSource, NormalizedMessage, NormalizedProfile, Rejection
+from dialoga.channels.importers.registry import FORMATS, ImportFormat
+from dialoga.channels.models import Channel
+from dialoga.core.clock import utcnow
+from dialoga.core.db import transaction
+from dialoga.core.errors import DialogaError, ValidationError
+from dialoga.inbox.actions import ingest
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did, for the closing summary."""
+
+    imported: int = 0
+    already_present: int = 0
+    rejected: int = 0
+    profiles: int = 0
+    rejects_path: Path | None = None
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class ImportRequest:
+    """Everything ``dialoga import`` was asked to do."""
+
+    format: str
+    path: Path
+    workspace: str
+    channel: str
+    rejects_path: Path
+    actor: str = "cli"
+    network: str | None = None
+    brand_ids: tuple[str, ...] = ()
+    batch_size: int = 5000
+
+
+def run_import(
+    factory: sessionmaker[Session], request: ImportRequest, on_progress: ProgressCallback | None = None
+) -> ImportSummary:
+    """Import one file into one channel; raises ``DialogaError`` with a sentence for the user."""
+    spec = _format(request.format)
+    if not request.path.exists():
+        raise ValidationError(f"{request.path} does not exist")
+    source = spec.open(request.path, request.brand_ids)
+    channel, run_id = _prepare(factory, request, request.network or spec.network)
+    summary = ImportSummary(rejects_path=request.rejects_path)
+    try:
+        with _rejects_file(request.rejects_path) as rejects:
+            _consume(factory, channel, run_id, source, summary, rejects, request, on_progress)
+    except DialogaError as error:
+        with transaction(factory) as session:
+            do_finish_import(session, run_id, actor=request.actor, error=str(error))
+        raise
+    with transaction(factory) as session:
+        do_finish_import(session, run_id, actor=request.actor)
+    if summary.rejected == 0:
+        summary.rejects_path = None
+    return summary
+
+
+def _format(name: str) -> ImportFormat:
+    if name not in FORMATS:
+        raise ValidationError(f"unknown import format {name!r}; known: {', '.join(FORMATS)}")
+    return FORMATS[name]
+
+
+def _prepare(
+    factory: sessionmaker[Session], request: ImportRequest, network: str
+) -> tuple[Channel, int]:
+    with transaction(factory) as session:
+        workspace = workspace_by_slug(session, request.workspace)
+        check_channel_for(session, workspace.id, request.channel, network)
+        channel = do_get_or_create_channel(
+            session, workspace.id, request.channel, network, actor=request.actor
+        )
+        run = do_start_import(
+            session, channel, request.format, str(request.path.resolve()), str(request.rejects_path)
+        )
+        return channel, run.id
+
+
+@contextmanager
+def _rejects_file(path: Path) -> Iterator[Callable[[Rejection], None]]:
+    """A writer of rejected rows (JSON lines), opened only when the first one comes."""
+    handle: IO[str] | None = None
+    path.unlink(missing_ok=True)
+
+    def write(rejection: Rejection) -> None:
+        nonlocal handle
+        if handle is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("w", encoding="utf-8")
+        record = {"file": rejection.source, "line": rejection.line, "reason": rejection.reason,
+                  "raw": rejection.raw}
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    try:
+        yield write
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _consume(
+    factory: sessionmaker[Session],
+    channel: Channel,
+    run_id: int,
+    source: FileSource,
+    summary: ImportSummary,
+    write_rejection: Callable[[Rejection], None],
+    request: ImportRequest,
+    on_progress: ProgressCallback | None,
+) -> None:
+    messages: list[NormalizedMessage] = []
+    profiles: list[NormalizedProfile] = []
+    rejected = 0
+
+    def flush() -> None:
+        nonlocal rejected
+        _store_batch(factory, channel, run_id, messages, profiles, rejected, summary)
+        messages.clear()
+        profiles.clear()
+        rejected = 0
+        if on_progress is not None:
+            on_progress(source.progress.done, source.progress.total)
+
+    for item in source:
+        if isinstance(item, NormalizedMessage):
+            messages.append(item)
+        elif isinstance(item, NormalizedProfile):
+            profiles.append(item)
+        else:
+            write_rejection(item)
+            summary.reasons[_reason_kind(item.reason)] += 1
+            rejected += 1
+        if len(messages) + len(profiles) >= request.batch_size:
+            flush()
+    flush()
+
+
+def _store_batch(
+    factory: sessionmaker[Session],
+    channel: Channel,
+    run_id: int,
+    messages: list[NormalizedMessage],
+    profiles: list[NormalizedProfile],
+    rejected: int,
+    summary: ImportSummary,
+) -> None:
+    with transaction(factory, write_lock=True) as session:
+        result = ingest(session, channel, messages)
+        if profiles:
+            do_store_profiles(session, channel.workspace_id, channel.id, profiles, utcnow().date())
+        do_count_import(
+            session, run_id, imported=result.imported, already_present=result.already_present,
+            rejected=rejected, profiles=len(profiles),
+        )
+    summary.imported += result.imported
+    summary.already_present += result.already_present
+    summary.rejected += rejected
+    summary.profiles += len(profiles)
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons for the summary: the words before the first quoted value or colon."""
+    for mark in (":", "'", '"', "("):
+        reason = reason.split(mark, 1)[0]
+    return reason.strip() or "other"

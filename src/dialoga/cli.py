@@ -1,0 +1,173 @@
+"""The ``dialoga`` command: a thin layer over actions and queries, for people and scripts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from dialoga.core.errors import DialogaError
+from dialoga.runtime import Runtime
+
+app = typer.Typer(help="Dialoga: one team inbox, no comment unanswered.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+workspace_app = typer.Typer(help="Workspaces (tenants).", no_args_is_help=True)
+export_app = typer.Typer(help="Export data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(export_app, name="export")
+console = Console(stderr=True)
+
+
+def _fail(error: DialogaError) -> typer.Exit:
+    console.print(f"[bold red]Error:[/] {error}", highlight=False)
+    return typer.Exit(code=2)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    runtime = Runtime.from_env()
+    runtime.upgrade_database()
+    console.print(f"Database ready: {runtime.safe_database_url}")
+
+
+@workspace_app.command("create")
+def workspace_create(
+    slug: Annotated[str, typer.Argument(help="Short name used in URLs and commands.")],
+    name: Annotated[str | None, typer.Option(help="Display name (defaults to the slug).")] = None,
+    timezone: Annotated[str, typer.Option(help="IANA time zone.")] = "Europe/Rome",
+) -> None:
+    """Create a workspace."""
+    from dialoga.accounts.actions import check_create_workspace, do_create_workspace
+    from dialoga.core.db import transaction
+
+    runtime = Runtime.from_env()
+    try:
+        with transaction(runtime.sessions) as session:
+            check_create_workspace(session, slug, name or slug)
+            do_create_workspace(session, slug, name or slug, actor="cli", timezone=timezone)
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print(f"Workspace {slug!r} created.")
+
+
+@app.command("import")
+def import_file(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="twcs, x-archive, jsonl, csv or mbox.")],
+    path: Annotated[Path, typer.Argument(help="The file (or X archive folder/zip) to import.")],
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    channel: Annotated[str, typer.Option(help="Channel name; created on first use.")],
+    network: Annotated[
+        str | None, typer.Option(help="Network of the channel (jsonl/csv; default generic).")
+    ] = None,
+    brand: Annotated[
+        list[str] | None,
+        typer.Option(help="An author id or address of the brand itself (repeatable)."),
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected rows go (default: PATH.rejects.jsonl).")
+    ] = None,
+) -> None:
+    """Import a file into a channel: idempotent, streaming, with a rejects file."""
+    from dialoga.channels.imports import ImportRequest, run_import
+
+    runtime = Runtime.from_env()
+    request = ImportRequest(
+        format=fmt, path=path, workspace=workspace, channel=channel,
+        rejects_path=rejects or Path(f"{path.name}.rejects.jsonl"),
+        network=network, brand_ids=tuple(brand or ()),
+        batch_size=runtime.settings.ingest_batch_size,
+    )
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+        TimeRemainingColumn(), console=console, transient=False,
+    ) as progress:
+        task = progress.add_task(f"Importing {path.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            summary = run_import(runtime.sessions, request, advance)
+        except DialogaError as error:
+            progress.stop()
+            raise _fail(error) from None
+    table = Table(title=f"Import of {path.name}", show_header=False)
+    table.add_row("imported", f"{summary.imported:,}")
+    table.add_row("already present", f"{summary.already_present:,}")
+    if summary.profiles:
+        table.add_row("profiles", f"{summary.profiles:,}")
+    table.add_row("rejected", f"{summary.rejected:,}")
+    for reason, count in summary.reasons.most_common(10):
+        table.add_row(f"  {reason}", f"{count:,}")
+    Console().print(table)
+    if summary.rejects_path is not None:
+        console.print(f"Rejected rows, with file, line and reason: {summary.rejects_path}")
+
+
+@export_app.command("conversations")
+def export_conversations(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    fmt: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option(help="File to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Write one conversation per line, with its messages and first-response delay."""
+    from dialoga.inbox.export import write_conversations_jsonl
+
+    if fmt != "jsonl":
+        raise _fail(DialogaError(f"unknown export format {fmt!r}; known: jsonl"))
+    runtime = Runtime.from_env()
+    try:
+        with runtime.sessions() as session:
+            if output is None:
+                count = write_conversations_jsonl(session, workspace, sys.stdout)
+            else:
+                with output.open("w", encoding="utf-8") as handle:
+                    count = write_conversations_jsonl(session, workspace, handle)
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print(f"Exported {count:,} conversations.")
+
+
+@app.command("demo")
+def demo(
+    slug: Annotated[str, typer.Option(help="Slug of the demo workspace.")] = "demo",
+) -> None:
+    """Load the demo workspace (Italian and English conversations on several channels)."""
+    from dialoga.demo.load import load_demo
+
+    runtime = Runtime.from_env()
+    runtime.upgrade_database()
+    report = load_demo(runtime.sessions, slug)
+    console.print(report)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the web application."""
+    import uvicorn
+
+    from dialoga.web.app import create_app
+
+    runtime = Runtime.from_env()
+    runtime.upgrade_database()
+    bind_host = host or runtime.settings.host
+    bind_port = port or runtime.settings.port
+    console.print(f"Dialoga on http://{bind_host}:{bind_port}/")
+    uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="info")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Contacts: one person across networks and e-mail, and the handles that point to them."""

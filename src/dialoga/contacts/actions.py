@@ -1,0 +1,191 @@
+"""Every write to contacts and identities: resolving authors in bulk, linking and merging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from dialoga.channels.base import NormalizedAuthor
+from dialoga.contacts.models import Contact, Identity
+from dialoga.core.clock import utcnow
+from dialoga.core.db import chunked, insert_ignoring_conflicts
+from dialoga.core.errors import ValidationError
+
+IdentityKey = tuple[str, str]
+
+
+@dataclass(slots=True, frozen=True)
+class ResolvedIdentity:
+    """What ingest needs to know about an author once resolved."""
+
+    identity_id: int
+    contact_id: int | None
+    is_brand: bool
+
+
+def _load_identities(
+    session: Session, workspace_id: int, keys: Iterable[IdentityKey]
+) -> dict[IdentityKey, ResolvedIdentity]:
+    by_network: dict[str, list[str]] = {}
+    for network, external_id in keys:
+        by_network.setdefault(network, []).append(external_id)
+    found: dict[IdentityKey, ResolvedIdentity] = {}
+    for network, external_ids in by_network.items():
+        for chunk in chunked(external_ids):
+            rows = session.execute(
+                select(Identity.external_id, Identity.id, Identity.contact_id, Identity.is_brand)
+                .where(Identity.workspace_id == workspace_id)
+                .where(Identity.network == network)
+                .where(Identity.external_id.in_(chunk))
+            )
+            for external_id, identity_id, contact_id, is_brand in rows:
+                found[(network, external_id)] = ResolvedIdentity(identity_id, contact_id, is_brand)
+    return found
+
+
+def _contacts_by_email(session: Session, workspace_id: int, emails: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in chunked(emails):
+        rows = session.execute(
+            select(Contact.email, Contact.id)
+            .where(Contact.workspace_id == workspace_id)
+            .where(Contact.email.in_(chunk))
+            .order_by(Contact.id)
+        )
+        for email, contact_id in rows:
+            found.setdefault(email, contact_id)
+    return found
+
+
+def _create_contacts(
+    session: Session, workspace_id: int, authors: list[NormalizedAuthor]
+) -> list[int]:
+    if not authors:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "display_name": (a.display_name or a.handle or a.external_id)[:200],
+            "email": a.email.lower() if a.email else None,
+            "stage": "new",
+            "created_at": now,
+        }
+        for a in authors
+    ]
+    result = session.execute(
+        insert(Contact).returning(Contact.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars())
+
+
+def resolve_identities(
+    session: Session, workspace_id: int, authors: Iterable[NormalizedAuthor]
+) -> dict[IdentityKey, ResolvedIdentity]:
+    """Find or create the identity (and, for people, the contact) of every author.
+
+    New people get a contact of their own, or join the contact that already has their
+    e-mail address. Safe against a concurrent writer creating the same identity.
+    """
+    wanted: dict[IdentityKey, NormalizedAuthor] = {}
+    for author in authors:
+        wanted.setdefault((author.network, author.external_id), author)
+    resolved = _load_identities(session, workspace_id, wanted)
+    _promote_brand_identities(session, wanted, resolved)
+    missing = [author for key, author in wanted.items() if key not in resolved]
+    if not missing:
+        return resolved
+    people = [a for a in missing if not a.is_brand]
+    emails = sorted({a.email.lower() for a in people if a.email})
+    known_emails = _contacts_by_email(session, workspace_id, emails)
+    needing_contact = [a for a in people if not (a.email and a.email.lower() in known_emails)]
+    new_contact_ids = dict(
+        zip(
+            ((a.network, a.external_id) for a in needing_contact),
+            _create_contacts(session, workspace_id, needing_contact),
+            strict=True,
+        )
+    )
+    now = utcnow()
+    rows = []
+    for author in missing:
+        key = (author.network, author.external_id)
+        contact_id = new_contact_ids.get(key)
+        if contact_id is None and author.email and not author.is_brand:
+            contact_id = known_emails.get(author.email.lower())
+        rows.append(
+            {
+                "workspace_id": workspace_id,
+                "contact_id": contact_id,
+                "network": author.network,
+                "external_id": author.external_id,
+                "handle": author.handle,
+                "display_name": author.display_name,
+                "is_brand": author.is_brand,
+                "created_at": now,
+            }
+        )
+    insert_ignoring_conflicts(session, Identity, rows, ["workspace_id", "network", "external_id"])
+    created = _load_identities(session, workspace_id, [(a.network, a.external_id) for a in missing])
+    _drop_contacts_lost_to_race(session, new_contact_ids, created)
+    resolved.update(created)
+    return resolved
+
+
+def _promote_brand_identities(
+    session: Session,
+    wanted: dict[IdentityKey, NormalizedAuthor],
+    resolved: dict[IdentityKey, ResolvedIdentity],
+) -> None:
+    """An author the source calls the brand becomes a brand identity, whatever it was."""
+    promote = [
+        key for key, author in wanted.items()
+        if author.is_brand and key in resolved and not resolved[key].is_brand
+    ]
+    for key in promote:
+        identity = resolved[key]
+        session.execute(update(Identity).where(Identity.id == identity.identity_id).values(is_brand=True))
+        resolved[key] = ResolvedIdentity(identity.identity_id, identity.contact_id, True)
+
+
+def _drop_contacts_lost_to_race(
+    session: Session,
+    new_contact_ids: dict[IdentityKey, int],
+    created: dict[IdentityKey, ResolvedIdentity],
+) -> None:
+    orphans = [
+        contact_id for key, contact_id in new_contact_ids.items()
+        if created[key].contact_id != contact_id
+    ]
+    for chunk in chunked(orphans):
+        session.execute(delete(Contact).where(Contact.id.in_(chunk)))
+
+
+def check_link_identity(session: Session, workspace_id: int, identity_id: int, contact_id: int) -> None:
+    """Refuse a link between objects that are not both people of this workspace."""
+    identity = session.get(Identity, identity_id)
+    contact = session.get(Contact, contact_id)
+    if identity is None or identity.workspace_id != workspace_id:
+        raise ValidationError(f"identity {identity_id} does not exist in this workspace")
+    if contact is None or contact.workspace_id != workspace_id:
+        raise ValidationError(f"contact {contact_id} does not exist in this workspace")
+    if identity.is_brand:
+        raise ValidationError("a brand identity cannot belong to a contact")
+
+
+def do_link_identity(session: Session, identity_id: int, contact_id: int) -> None:
+    """Make a handle one more identity of a contact: one person across networks.
+
+    The contact the identity leaves is deleted when no other identity points to it.
+    """
+    identity = session.get_one(Identity, identity_id)
+    previous = identity.contact_id
+    identity.contact_id = contact_id
+    session.flush()
+    if previous is not None and previous != contact_id:
+        still_used = session.scalar(select(Identity.id).where(Identity.contact_id == previous).limit(1))
+        if still_used is None:
+            session.execute(delete(Contact).where(Contact.id == previous))

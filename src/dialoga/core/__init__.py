@@ -1,0 +1,1 @@
+"""Core services every capability stands on: settings, database, time, errors."""

@@ -1,0 +1,37 @@
+"""Runtime settings, read from ``DIALOGA_*`` environment variables or a ``.env`` file.
+
+Settings are built by the entry points (``create_app()``, the CLI) and passed down;
+nothing reads them at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database and generated files live by default."""
+    return Path(user_data_dir("dialoga", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure."""
+
+    model_config = SettingsConfigDict(env_prefix="DIALOGA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    ingest_batch_size: int = 5000
+
+    def resolved_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'dialoga.db'}"

@@ -1,0 +1,1 @@
+"""Inbox: conversations and messages from every channel, and how they are answered."""

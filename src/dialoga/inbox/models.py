@@ -1,0 +1,79 @@
+"""Tables of conversations and the messages in them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dialoga.core.db import Base, UTCDateTime
+
+DIRECTIONS = ("inbound", "outbound")
+MESSAGE_KINDS = ("mention", "comment", "reply", "dm", "email", "post")
+CONVERSATION_KINDS = ("thread", "dm", "email")
+
+
+class Conversation(Base):
+    """A thread on one channel: a reply tree, a DM thread or an e-mail thread.
+
+    ``identity_id`` is the person the brand talks with; their contact is found through it,
+    so linking identities of one person never rewrites conversations. The summary columns (counts, first response, what is awaiting a reply) are kept
+    up to date by ingest so the queue never re-reads every message.
+    """
+
+    __tablename__ = "conversation"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "thread_key"),
+        Index("ix_conversation_queue", "workspace_id", "status", "awaiting_since"),
+        Index("ix_conversation_identity", "identity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
+    thread_key: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(16), default="thread")
+    subject: Mapped[str | None] = mapped_column(String(400))
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("identity.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_outbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    awaiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    inbound_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Message(Base):
+    """One message as it arrived or was sent. Unique per (channel, external id)."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        Index("ix_message_conversation", "conversation_id", "created_at"),
+        Index("ix_message_author", "author_identity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    external_id: Mapped[str] = mapped_column(String(400))
+    direction: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    author_identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identity.id", ondelete="SET NULL")
+    )
+    in_reply_to: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subject: Mapped[str | None] = mapped_column(String(400))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    url: Mapped[str | None] = mapped_column(Text)

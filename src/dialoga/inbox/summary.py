@@ -1,0 +1,96 @@
+"""The running summary of a conversation, advanced one message at a time.
+
+It decides what ingest records: when the first response happened and how long it took,
+which outbound messages answered an inbound one, and what is still awaiting a reply.
+Pure logic, no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Fact:
+    """A reporting event to write: its kind, the message index in the batch, its delay."""
+
+    kind: str
+    message_index: int
+    occurred_at: datetime
+    delay_seconds: int | None = None
+
+
+@dataclass(slots=True)
+class ConversationSummary:
+    """The columns of ``conversation`` that ingest maintains."""
+
+    started_at: datetime | None = None
+    last_message_at: datetime | None = None
+    first_inbound_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    last_outbound_at: datetime | None = None
+    first_response_at: datetime | None = None
+    first_response_seconds: int | None = None
+    awaiting_since: datetime | None = None
+    message_count: int = 0
+    inbound_count: int = 0
+    identity_id: int | None = None
+    subject: str | None = None
+    status: str = "open"
+    facts: list[Fact] = field(default_factory=list)
+
+    def advance(
+        self,
+        *,
+        inbound: bool,
+        created_at: datetime,
+        author_identity_id: int | None,
+        subject: str | None,
+        message_index: int | None,
+    ) -> None:
+        """Add one message, in time order; facts are kept only for new messages (an index)."""
+        self.message_count += 1
+        if self.started_at is None or created_at < self.started_at:
+            self.started_at = created_at
+        if self.last_message_at is None or created_at > self.last_message_at:
+            self.last_message_at = created_at
+        if self.subject is None and subject:
+            self.subject = subject[:400]
+        if inbound:
+            self._advance_inbound(created_at, author_identity_id, message_index)
+        else:
+            self._advance_outbound(created_at, message_index)
+
+    def _advance_inbound(
+        self, created_at: datetime, author_identity_id: int | None, message_index: int | None
+    ) -> None:
+        self.inbound_count += 1
+        if self.first_inbound_at is None:
+            self.first_inbound_at = created_at
+        if self.identity_id is None:
+            self.identity_id = author_identity_id
+        self.last_inbound_at = created_at
+        if self.awaiting_since is None:
+            self.awaiting_since = created_at
+        if self.status == "resolved":
+            self.status = "open"
+            self._record("reopened", message_index, created_at)
+
+    def _advance_outbound(self, created_at: datetime, message_index: int | None) -> None:
+        self.last_outbound_at = created_at
+        if self.awaiting_since is None:
+            return
+        delay = max(0, int((created_at - self.awaiting_since).total_seconds()))
+        if self.first_response_at is None:
+            self.first_response_at = created_at
+            self.first_response_seconds = delay
+            self._record("first_response", message_index, created_at, delay)
+        self._record("reply", message_index, created_at, delay)
+        self.awaiting_since = None
+
+    def _record(
+        self, kind: str, message_index: int | None, at: datetime, delay: int | None = None
+    ) -> None:
+        if message_index is not None:
+            self.facts.append(Fact(kind, message_index, at, delay))

@@ -1,0 +1,67 @@
+"""Which conversation a message belongs to: reply chains, DM threads and e-mail threads.
+
+Messages and the ids they point to are nodes of a forest; each message is attached to its
+parent (``in_reply_to``), e-mail ``References`` chain their ancestors, and DM threads hang
+under their explicit thread key. A conversation is a tree: its key is the tree's root.
+Parents that have not arrived yet still name the root, so a reply imported before its
+parent lands in the conversation the parent will join. Pure logic, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dialoga.channels.base import NormalizedMessage
+
+EXPLICIT_PREFIX = "thread:"
+
+
+class ThreadForest:
+    """Union-find over message ids and thread keys, always rooted at the oldest ancestor."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+
+    def root(self, node: str) -> str:
+        parent = self._parent
+        path = []
+        while (up := parent.get(node)) is not None:
+            path.append(node)
+            node = up
+        for visited in path:
+            parent[visited] = node
+        return node
+
+    def attach(self, child: str, parent: str) -> None:
+        """Hang ``child``'s tree under ``parent``'s tree (ignored when already one tree)."""
+        child_root, parent_root = self.root(child), self.root(parent)
+        if child_root != parent_root:
+            self._parent[child_root] = parent_root
+
+    def add_message(self, message: NormalizedMessage) -> None:
+        """Record what a message says about its place in a thread."""
+        own = message.external_id
+        if message.thread_key:
+            self.attach(own, EXPLICIT_PREFIX + message.thread_key)
+            return
+        references = [ref for ref in message.references if ref and ref != own]
+        for older, newer in zip(references, references[1:], strict=False):
+            self.attach(newer, older)
+        parent = message.in_reply_to if message.in_reply_to != own else None
+        if parent and references and parent not in references:
+            self.attach(parent, references[-1])
+        if parent:
+            self.attach(own, parent)
+        elif references:
+            self.attach(own, references[-1])
+
+    def nodes(self) -> Iterable[str]:
+        return self._parent.keys()
+
+
+def referenced_ids(message: NormalizedMessage) -> list[str]:
+    """The ids of other messages this one points to (parent and e-mail references)."""
+    ids = list(message.references)
+    if message.in_reply_to:
+        ids.append(message.in_reply_to)
+    return [i for i in ids if i and i != message.external_id]

@@ -1,0 +1,1 @@
+"""Insights: append-only facts about conversations, and the figures built from them."""

@@ -1,0 +1,37 @@
+"""The append-only ``reporting_event`` table: facts written when they happen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dialoga.core.clock import utcnow
+from dialoga.core.db import Base, UTCDateTime
+
+EVENT_KINDS = ("first_response", "reply", "resolved", "reopened", "follow_up_sent", "breach")
+
+
+class ReportingEvent(Base):
+    """A fact: a first response, a reply, a resolution. Never updated, never deleted."""
+
+    __tablename__ = "reporting_event"
+    __table_args__ = (
+        UniqueConstraint("kind", "message_id"),
+        Index("ix_reporting_event_workspace_kind", "workspace_id", "kind", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delay_seconds: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,56 @@
+"""The objects an entry point builds once: settings, engine, sessions; and schema upgrades."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialoga.core.db import make_engine, make_session_factory
+from dialoga.core.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass
+class Runtime:
+    """Settings with the engine and session factory built from them."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        engine = make_engine(settings.resolved_database_url())
+        return cls(settings, engine, make_session_factory(engine))
+
+    @classmethod
+    def from_env(cls) -> Runtime:
+        return cls.from_settings(Settings())
+
+    @property
+    def safe_database_url(self) -> str:
+        """The database URL without its password, fit for printing."""
+        return make_url(self.settings.resolved_database_url()).render_as_string(hide_password=True)
+
+    def upgrade_database(self) -> None:
+        """Bring the schema to the latest migration (creating it on an empty database)."""
+        upgrade_schema(self.engine)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration bound to ``engine``, with the packaged migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Run every pending migration against ``engine``."""
+    command.upgrade(alembic_config(engine), "head")

@@ -1,0 +1,1 @@
+"""The team's web application and its JSON API."""
