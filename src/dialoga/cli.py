@@ -59,7 +59,9 @@ def workspace_create(
 
 @app.command("import")
 def import_file(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="twcs, x-archive, jsonl, csv or mbox.")],
+    fmt: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="twcs, x-archive, jsonl, csv or mbox.")
+    ],
     path: Annotated[Path, typer.Argument(help="The file (or X archive folder/zip) to import.")],
     workspace: Annotated[str, typer.Option(help="Workspace slug.")],
     channel: Annotated[str, typer.Option(help="Channel name; created on first use.")],
@@ -79,14 +81,22 @@ def import_file(
 
     runtime = Runtime.from_env()
     request = ImportRequest(
-        format=fmt, path=path, workspace=workspace, channel=channel,
+        format=fmt,
+        path=path,
+        workspace=workspace,
+        channel=channel,
         rejects_path=rejects or Path(f"{path.name}.rejects.jsonl"),
-        network=network, brand_ids=tuple(brand or ()),
+        network=network,
+        brand_ids=tuple(brand or ()),
         batch_size=runtime.settings.ingest_batch_size,
     )
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TimeRemainingColumn(), console=console, transient=False,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
     ) as progress:
         task = progress.add_task(f"Importing {path.name}", total=None)
 

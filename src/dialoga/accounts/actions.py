@@ -27,14 +27,21 @@ def check_create_workspace(session: Session, slug: str, name: str) -> None:
 
 
 def do_create_workspace(
-    session: Session, slug: str, name: str, *, actor: str, timezone: str = "Europe/Rome",
+    session: Session,
+    slug: str,
+    name: str,
+    *,
+    actor: str,
+    timezone: str = "Europe/Rome",
     languages: str = "it,en",
 ) -> Workspace:
     """Create a tenant and log who created it."""
     workspace = Workspace(slug=slug, name=name.strip(), timezone=timezone, languages=languages)
     session.add(workspace)
     session.flush()
-    do_log(session, workspace.id, actor, "workspace.create", "workspace", workspace.id, {"slug": slug})
+    do_log(
+        session, workspace.id, actor, "workspace.create", "workspace", workspace.id, {"slug": slug}
+    )
     return workspace
 
 

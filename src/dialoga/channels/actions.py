@@ -10,8 +10,18 @@ from dialoga.channels.models import Channel, ImportRun
 from dialoga.core.clock import utcnow
 from dialoga.core.errors import ValidationError
 
-NETWORKS = ("twitter", "email", "mastodon", "bluesky", "facebook", "instagram", "linkedin",
-            "rss", "wordpress", "generic")
+NETWORKS = (
+    "twitter",
+    "email",
+    "mastodon",
+    "bluesky",
+    "facebook",
+    "instagram",
+    "linkedin",
+    "rss",
+    "wordpress",
+    "generic",
+)
 
 
 def check_channel_for(session: Session, workspace_id: int, name: str, network: str) -> None:
@@ -31,7 +41,12 @@ def check_channel_for(session: Session, workspace_id: int, name: str, network: s
 
 
 def do_get_or_create_channel(
-    session: Session, workspace_id: int, name: str, network: str, *, actor: str,
+    session: Session,
+    workspace_id: int,
+    name: str,
+    network: str,
+    *,
+    actor: str,
     handle: str | None = None,
 ) -> Channel:
     """The workspace's channel called ``name``, created on first use."""
@@ -39,11 +54,20 @@ def do_get_or_create_channel(
         select(Channel).where(Channel.workspace_id == workspace_id).where(Channel.name == name)
     )
     if channel is None:
-        channel = Channel(workspace_id=workspace_id, name=name, network=network, handle=handle, config={})
+        channel = Channel(
+            workspace_id=workspace_id, name=name, network=network, handle=handle, config={}
+        )
         session.add(channel)
         session.flush()
-        do_log(session, workspace_id, actor, "channel.create", "channel", channel.id,
-               {"name": name, "network": network})
+        do_log(
+            session,
+            workspace_id,
+            actor,
+            "channel.create",
+            "channel",
+            channel.id,
+            {"name": name, "network": network},
+        )
     return channel
 
 
@@ -59,8 +83,12 @@ def do_start_import(
         .values(status="interrupted", finished_at=utcnow())
     )
     run = ImportRun(
-        workspace_id=channel.workspace_id, channel_id=channel.id, format=fmt, source=source,
-        status="running", rejects_path=rejects_path,
+        workspace_id=channel.workspace_id,
+        channel_id=channel.id,
+        format=fmt,
+        source=source,
+        status="running",
+        rejects_path=rejects_path,
     )
     session.add(run)
     session.flush()
@@ -68,7 +96,12 @@ def do_start_import(
 
 
 def do_count_import(
-    session: Session, run_id: int, *, imported: int, already_present: int, rejected: int,
+    session: Session,
+    run_id: int,
+    *,
+    imported: int,
+    already_present: int,
+    rejected: int,
     profiles: int,
 ) -> None:
     """Add one batch's counts to its run, in the batch's own transaction."""
@@ -84,12 +117,25 @@ def do_count_import(
     )
 
 
-def do_finish_import(session: Session, run_id: int, *, actor: str, error: str | None = None) -> None:
+def do_finish_import(
+    session: Session, run_id: int, *, actor: str, error: str | None = None
+) -> None:
     """Close a run as completed, or failed with the error the user saw."""
     run = session.get_one(ImportRun, run_id)
     run.status = "failed" if error else "completed"
     run.error = error
     run.finished_at = utcnow()
-    do_log(session, run.workspace_id, actor, "import." + run.status, "import_run", run.id,
-           {"format": run.format, "source": run.source, "imported": run.imported,
-            "rejected": run.rejected})
+    do_log(
+        session,
+        run.workspace_id,
+        actor,
+        "import." + run.status,
+        "import_run",
+        run.id,
+        {
+            "format": run.format,
+            "source": run.source,
+            "imported": run.imported,
+            "rejected": run.rejected,
+        },
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from dialoga.core.errors import ImportFormatError as ImportFormatError
+from dialoga.core.errors import ImportFormatError as ImportFormatError  # noqa: PLC0414
 
 Direction = Literal["inbound", "outbound"]
 MessageKind = Literal["mention", "comment", "reply", "dm", "email", "post"]

@@ -26,7 +26,13 @@ from dialoga.channels.actions import (
     do_get_or_create_channel,
     do_start_import,
 )
-from dialoga.channels.base import FileSource, NormalizedMessage, NormalizedProfile, Rejection
+from dialoga.channels.base import (
+    FileSource,
+    NormalizedMessage,
+    NormalizedProfile,
+    Parsed,
+    Rejection,
+)
 from dialoga.channels.importers.registry import FORMATS, ImportFormat
 from dialoga.channels.models import Channel
 from dialoga.core.clock import utcnow
@@ -65,18 +71,22 @@ class ImportRequest:
 
 
 def run_import(
-    factory: sessionmaker[Session], request: ImportRequest, on_progress: ProgressCallback | None = None
+    factory: sessionmaker[Session],
+    request: ImportRequest,
+    on_progress: ProgressCallback | None = None,
 ) -> ImportSummary:
     """Import one file into one channel; raises ``DialogaError`` with a sentence for the user."""
     spec = _format(request.format)
     if not request.path.exists():
         raise ValidationError(f"{request.path} does not exist")
-    source = spec.open(request.path, request.brand_ids)
-    channel, run_id = _prepare(factory, request, request.network or spec.network)
+    network = request.network or spec.network
+    source = spec.open(request.path, request.brand_ids, network)
+    channel, run_id = _prepare(factory, request, network)
     summary = ImportSummary(rejects_path=request.rejects_path)
     try:
         with _rejects_file(request.rejects_path) as rejects:
-            _consume(factory, channel, run_id, source, summary, rejects, request, on_progress)
+            batcher = _Batcher(factory, channel, run_id, summary)
+            _consume(batcher, source, rejects, request.batch_size, on_progress)
     except DialogaError as error:
         with transaction(factory) as session:
             do_finish_import(session, run_id, actor=request.actor, error=str(error))
@@ -120,8 +130,12 @@ def _rejects_file(path: Path) -> Iterator[Callable[[Rejection], None]]:
         if handle is None:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle = path.open("w", encoding="utf-8")
-        record = {"file": rejection.source, "line": rejection.line, "reason": rejection.reason,
-                  "raw": rejection.raw}
+        record = {
+            "file": rejection.source,
+            "line": rejection.line,
+            "reason": rejection.reason,
+            "raw": rejection.raw,
+        }
         handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     try:
@@ -131,64 +145,71 @@ def _rejects_file(path: Path) -> Iterator[Callable[[Rejection], None]]:
             handle.close()
 
 
-def _consume(
-    factory: sessionmaker[Session],
-    channel: Channel,
-    run_id: int,
-    source: FileSource,
-    summary: ImportSummary,
-    write_rejection: Callable[[Rejection], None],
-    request: ImportRequest,
-    on_progress: ProgressCallback | None,
-) -> None:
-    messages: list[NormalizedMessage] = []
-    profiles: list[NormalizedProfile] = []
-    rejected = 0
+@dataclass(slots=True)
+class _Batcher:
+    """Collects parsed items into batches and stores each batch in one transaction."""
 
-    def flush() -> None:
-        nonlocal rejected
-        _store_batch(factory, channel, run_id, messages, profiles, rejected, summary)
-        messages.clear()
-        profiles.clear()
-        rejected = 0
-        if on_progress is not None:
-            on_progress(source.progress.done, source.progress.total)
+    factory: sessionmaker[Session]
+    channel: Channel
+    run_id: int
+    summary: ImportSummary
+    messages: list[NormalizedMessage] = field(default_factory=list)
+    profiles: list[NormalizedProfile] = field(default_factory=list)
+    rejected: int = 0
 
-    for item in source:
+    def add(self, item: Parsed, write_rejection: Callable[[Rejection], None]) -> int:
+        """Take one item; returns the size of the pending batch."""
         if isinstance(item, NormalizedMessage):
-            messages.append(item)
+            self.messages.append(item)
         elif isinstance(item, NormalizedProfile):
-            profiles.append(item)
+            self.profiles.append(item)
         else:
             write_rejection(item)
-            summary.reasons[_reason_kind(item.reason)] += 1
-            rejected += 1
-        if len(messages) + len(profiles) >= request.batch_size:
-            flush()
-    flush()
+            self.summary.reasons[_reason_kind(item.reason)] += 1
+            self.rejected += 1
+        return len(self.messages) + len(self.profiles)
+
+    def flush(self) -> None:
+        """Store the pending batch and its counts atomically."""
+        channel = self.channel
+        with transaction(self.factory, write_lock=True) as session:
+            result = ingest(session, channel, self.messages)
+            if self.profiles:
+                do_store_profiles(
+                    session, channel.workspace_id, channel.id, self.profiles, utcnow().date()
+                )
+            do_count_import(
+                session,
+                self.run_id,
+                imported=result.imported,
+                already_present=result.already_present,
+                rejected=self.rejected,
+                profiles=len(self.profiles),
+            )
+        self.summary.imported += result.imported
+        self.summary.already_present += result.already_present
+        self.summary.rejected += self.rejected
+        self.summary.profiles += len(self.profiles)
+        self.messages.clear()
+        self.profiles.clear()
+        self.rejected = 0
 
 
-def _store_batch(
-    factory: sessionmaker[Session],
-    channel: Channel,
-    run_id: int,
-    messages: list[NormalizedMessage],
-    profiles: list[NormalizedProfile],
-    rejected: int,
-    summary: ImportSummary,
+def _consume(
+    batcher: _Batcher,
+    source: FileSource,
+    write_rejection: Callable[[Rejection], None],
+    batch_size: int,
+    on_progress: ProgressCallback | None,
 ) -> None:
-    with transaction(factory, write_lock=True) as session:
-        result = ingest(session, channel, messages)
-        if profiles:
-            do_store_profiles(session, channel.workspace_id, channel.id, profiles, utcnow().date())
-        do_count_import(
-            session, run_id, imported=result.imported, already_present=result.already_present,
-            rejected=rejected, profiles=len(profiles),
-        )
-    summary.imported += result.imported
-    summary.already_present += result.already_present
-    summary.rejected += rejected
-    summary.profiles += len(profiles)
+    for item in source:
+        if batcher.add(item, write_rejection) >= batch_size:
+            batcher.flush()
+            if on_progress is not None:
+                on_progress(source.progress.done, source.progress.total)
+    batcher.flush()
+    if on_progress is not None:
+        on_progress(source.progress.total, source.progress.total)
 
 
 def _reason_kind(reason: str) -> str:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from dialoga.channels.base import NormalizedAuthor
 from dialoga.contacts.models import Contact, Identity
-from dialoga.core.clock import utcnow
-from dialoga.core.db import chunked, insert_ignoring_conflicts
+from dialoga.core.db import allocate_ids, bulk_insert, chunked
 from dialoga.core.errors import ValidationError
 
 IdentityKey = tuple[str, str]
+_contacts = cast(Table, Contact.__table__)
+_identities = cast(Table, Identity.__table__)
 
 
 @dataclass(slots=True, frozen=True)
@@ -56,30 +58,40 @@ def _contacts_by_email(session: Session, workspace_id: int, emails: list[str]) -
             .order_by(Contact.id)
         )
         for email, contact_id in rows:
-            found.setdefault(email, contact_id)
+            if email is not None:
+                found.setdefault(email, contact_id)
     return found
+
+
+CONTACT_COLUMNS = ("id", "workspace_id", "display_name", "email", "stage")
+IDENTITY_COLUMNS = (
+    "id",
+    "workspace_id",
+    "contact_id",
+    "network",
+    "external_id",
+    "handle",
+    "display_name",
+    "is_brand",
+)
 
 
 def _create_contacts(
     session: Session, workspace_id: int, authors: list[NormalizedAuthor]
 ) -> list[int]:
-    if not authors:
-        return []
-    now = utcnow()
+    ids = allocate_ids(session, Contact, len(authors))
     rows = [
-        {
-            "workspace_id": workspace_id,
-            "display_name": (a.display_name or a.handle or a.external_id)[:200],
-            "email": a.email.lower() if a.email else None,
-            "stage": "new",
-            "created_at": now,
-        }
-        for a in authors
+        (
+            contact_id,
+            workspace_id,
+            (a.display_name or a.handle or a.external_id)[:200],
+            a.email.lower() if a.email else None,
+            "new",
+        )
+        for contact_id, a in zip(ids, authors, strict=True)
     ]
-    result = session.execute(
-        insert(Contact).returning(Contact.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
+    bulk_insert(session, _contacts, CONTACT_COLUMNS, rows)
+    return ids
 
 
 def resolve_identities(
@@ -96,43 +108,59 @@ def resolve_identities(
     resolved = _load_identities(session, workspace_id, wanted)
     _promote_brand_identities(session, wanted, resolved)
     missing = [author for key, author in wanted.items() if key not in resolved]
-    if not missing:
-        return resolved
+    if missing:
+        resolved.update(_create_identities(session, workspace_id, missing))
+    return resolved
+
+
+def _create_identities(
+    session: Session, workspace_id: int, missing: list[NormalizedAuthor]
+) -> dict[IdentityKey, ResolvedIdentity]:
     people = [a for a in missing if not a.is_brand]
     emails = sorted({a.email.lower() for a in people if a.email})
     known_emails = _contacts_by_email(session, workspace_id, emails)
     needing_contact = [a for a in people if not (a.email and a.email.lower() in known_emails)]
-    new_contact_ids = dict(
+    new_contacts = dict(
         zip(
             ((a.network, a.external_id) for a in needing_contact),
             _create_contacts(session, workspace_id, needing_contact),
             strict=True,
         )
     )
-    now = utcnow()
+    created: dict[IdentityKey, ResolvedIdentity] = {}
     rows = []
-    for author in missing:
+    ids = allocate_ids(session, Identity, len(missing))
+    for identity_id, author in zip(ids, missing, strict=True):
         key = (author.network, author.external_id)
-        contact_id = new_contact_ids.get(key)
+        contact_id = new_contacts.get(key)
         if contact_id is None and author.email and not author.is_brand:
             contact_id = known_emails.get(author.email.lower())
+        created[key] = ResolvedIdentity(identity_id, contact_id, author.is_brand)
         rows.append(
-            {
-                "workspace_id": workspace_id,
-                "contact_id": contact_id,
-                "network": author.network,
-                "external_id": author.external_id,
-                "handle": author.handle,
-                "display_name": author.display_name,
-                "is_brand": author.is_brand,
-                "created_at": now,
-            }
+            (
+                identity_id,
+                workspace_id,
+                contact_id,
+                author.network,
+                author.external_id,
+                author.handle,
+                author.display_name,
+                author.is_brand,
+            )
         )
-    insert_ignoring_conflicts(session, Identity, rows, ["workspace_id", "network", "external_id"])
-    created = _load_identities(session, workspace_id, [(a.network, a.external_id) for a in missing])
-    _drop_contacts_lost_to_race(session, new_contact_ids, created)
-    resolved.update(created)
-    return resolved
+    written = bulk_insert(
+        session,
+        _identities,
+        IDENTITY_COLUMNS,
+        rows,
+        on_conflict_do_nothing=("workspace_id", "network", "external_id"),
+    )
+    if written == len(rows):
+        return created
+    # A concurrent writer created some of them first: take theirs, drop our spare contacts.
+    created = _load_identities(session, workspace_id, created)
+    _drop_contacts_lost_to_race(session, new_contacts, created)
+    return created
 
 
 def _promote_brand_identities(
@@ -142,12 +170,15 @@ def _promote_brand_identities(
 ) -> None:
     """An author the source calls the brand becomes a brand identity, whatever it was."""
     promote = [
-        key for key, author in wanted.items()
+        key
+        for key, author in wanted.items()
         if author.is_brand and key in resolved and not resolved[key].is_brand
     ]
     for key in promote:
         identity = resolved[key]
-        session.execute(update(Identity).where(Identity.id == identity.identity_id).values(is_brand=True))
+        session.execute(
+            update(Identity).where(Identity.id == identity.identity_id).values(is_brand=True)
+        )
         resolved[key] = ResolvedIdentity(identity.identity_id, identity.contact_id, True)
 
 
@@ -157,14 +188,17 @@ def _drop_contacts_lost_to_race(
     created: dict[IdentityKey, ResolvedIdentity],
 ) -> None:
     orphans = [
-        contact_id for key, contact_id in new_contact_ids.items()
+        contact_id
+        for key, contact_id in new_contact_ids.items()
         if created[key].contact_id != contact_id
     ]
     for chunk in chunked(orphans):
         session.execute(delete(Contact).where(Contact.id.in_(chunk)))
 
 
-def check_link_identity(session: Session, workspace_id: int, identity_id: int, contact_id: int) -> None:
+def check_link_identity(
+    session: Session, workspace_id: int, identity_id: int, contact_id: int
+) -> None:
     """Refuse a link between objects that are not both people of this workspace."""
     identity = session.get(Identity, identity_id)
     contact = session.get(Contact, contact_id)
@@ -186,6 +220,8 @@ def do_link_identity(session: Session, identity_id: int, contact_id: int) -> Non
     identity.contact_id = contact_id
     session.flush()
     if previous is not None and previous != contact_id:
-        still_used = session.scalar(select(Identity.id).where(Identity.contact_id == previous).limit(1))
+        still_used = session.scalar(
+            select(Identity.id).where(Identity.contact_id == previous).limit(1)
+        )
         if still_used is None:
             session.execute(delete(Contact).where(Contact.id == previous))

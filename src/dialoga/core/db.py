@@ -6,13 +6,14 @@ built by the entry points and passed in: nothing connects at import time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -120,16 +121,178 @@ def chunked(items: list[Any], size: int = 2000) -> Iterator[list[Any]]:
 
 def insert_ignoring_conflicts(
     session: Session, table: Any, rows: list[dict[str, Any]], conflict_columns: list[str]
-) -> None:
+) -> int:
     """Insert rows, silently skipping those that collide on ``conflict_columns``.
 
-    The portable form of ``INSERT ... ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL.
+    ``INSERT ... ON CONFLICT (...) DO NOTHING``, which SQLite and PostgreSQL spell alike.
+    Returns how many rows were written.
     """
     if not rows:
+        return 0
+    columns = list(rows[0])
+    return bulk_insert(
+        session,
+        _table_of(table),
+        columns,
+        [tuple(row[c] for c in columns) for row in rows],
+        on_conflict_do_nothing=conflict_columns,
+    )
+
+
+def allocate_ids(session: Session, table: Any, count: int) -> list[int]:
+    """Primary keys for ``count`` new rows, so bulk inserts need no ``RETURNING``.
+
+    PostgreSQL draws them from the table's sequence. On SQLite they follow the largest
+    id, which is safe because writers hold the database's write lock (``write_lock``).
+    """
+    if count == 0:
+        return []
+    name = _table_of(table).name
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) "
+            "FROM generate_series(1, %s)",
+            (count,),
+        )
+        return [row[0] for row in rows]
+    largest = connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {name}").scalar()
+    start = int(largest or 0) + 1
+    return list(range(start, start + count))
+
+
+def lock_for_writing(session: Session, namespace: int, key: int) -> None:
+    """Serialise writers of one object (a channel) until the transaction ends.
+
+    PostgreSQL takes a transaction-level advisory lock; SQLite writers already hold the
+    database's write lock.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", (namespace, key))
+
+
+def _table_of(entity: Any) -> Table:
+    return cast(Table, getattr(entity, "__table__", entity))
+
+
+def _sqlite_timestamp(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite ``DateTime`` stores, from an aware time (naive UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Dialoga stores aware UTC times only")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _converters(table: Table, columns: Sequence[str], dialect: str) -> list[Any]:
+    converters: list[Any] = []
+    for name in columns:
+        column_type = table.c[name].type
+        if isinstance(column_type, JSON):
+            converters.append(_json_text)
+        elif isinstance(column_type, UTCDateTime) and dialect == "sqlite":
+            converters.append(_sqlite_timestamp)
+        else:
+            converters.append(None)
+    return converters
+
+
+def _python_defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
+    """Values of the Python-side column defaults the caller did not give (once per call)."""
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in given or column.primary_key or default is None:
+            continue
+        arg = getattr(default, "arg", None)
+        values[column.name] = arg(None) if callable(arg) else arg
+    return values
+
+
+def bulk_insert(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    on_conflict_do_nothing: Sequence[str] = (),
+) -> int:
+    """``executemany`` straight on the driver: the hot path of ingest. Returns rows written.
+
+    Rows are tuples in ``columns`` order, holding plain values (aware datetimes, dicts
+    for JSON columns). Column defaults the caller left out are filled in, and values are
+    converted the way the SQLAlchemy types would, so the rows read back like any other.
+    """
+    if not rows:
+        return 0
+    connection = session.connection()
+    dialect = connection.dialect.name
+    defaults = _python_defaults(table, columns)
+    names = [*columns, *defaults]
+    converters = _converters(table, columns, dialect)
+    extra = tuple(
+        convert(value) if convert else value
+        for convert, value in zip(
+            _converters(table, list(defaults), dialect), defaults.values(), strict=True
+        )
+    )
+    marker = "?" if dialect == "sqlite" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
+    )
+    if on_conflict_do_nothing:
+        sql += f" ON CONFLICT ({', '.join(on_conflict_do_nothing)}) DO NOTHING"
+    return connection.exec_driver_sql(sql, _prepared(rows, extra, converters)).rowcount
+
+
+def bulk_update(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """``UPDATE table SET columns... WHERE id = ?`` for many rows; each row ends with the id."""
+    if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
-    session.connection().execute(statement, rows)
+    connection = session.connection()
+    dialect = connection.dialect.name
+    marker = "?" if dialect == "sqlite" else "%s"
+    converters = [*_converters(table, columns, dialect), None]
+    assignments = ", ".join(f"{name} = {marker}" for name in columns)
+    sql = f"UPDATE {table.name} SET {assignments} WHERE id = {marker}"
+    connection.exec_driver_sql(sql, _prepared(rows, (), converters))
+
+
+def _prepared(
+    rows: Sequence[Sequence[Any]], extra: tuple[Any, ...], converters: list[Any]
+) -> list[tuple[Any, ...]]:
+    active = [(i, _memoized(c)) for i, c in enumerate(converters) if c is not None]
+    if not active:
+        return [(*row, *extra) for row in rows]
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for index, convert in active:
+            values[index] = convert(values[index])
+        prepared.append((*values, *extra))
+    return prepared
+
+
+def _memoized(convert: Any) -> Any:
+    """Convert each distinct value once per call (a batch repeats its timestamps)."""
+    seen: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = result = convert(value)
+            return result
+        except TypeError:  # unhashable (a dict for a JSON column)
+            return convert(value)
+
+    return cached

@@ -5,6 +5,8 @@ transaction: drops those already stored, resolves authors to identities and cont
 threads each message into its conversation, stores the messages, keeps each
 conversation's summary current and appends the reporting events the batch implies.
 Every step works on the whole batch, so the number of queries does not grow with it.
+Writers of one channel are serialised (``lock_for_writing``), so what ingest reads
+stays true until it commits.
 """
 
 from __future__ import annotations
@@ -12,35 +14,65 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from dialoga.channels.base import NormalizedMessage
 from dialoga.channels.models import Channel
 from dialoga.contacts.actions import ResolvedIdentity, resolve_identities
-from dialoga.core.db import chunked, insert_ignoring_conflicts
+from dialoga.core.db import allocate_ids, bulk_insert, bulk_update, chunked, lock_for_writing
 from dialoga.inbox.models import Conversation, Message
 from dialoga.inbox.summary import ConversationSummary
 from dialoga.inbox.threading import ThreadForest, referenced_ids
 from dialoga.insights.actions import do_record_events
 from dialoga.insights.models import ReportingEvent
 
+CHANNEL_LOCK = 1
 SUMMARY_COLUMNS = (
-    "started_at", "last_message_at", "first_inbound_at", "last_inbound_at", "last_outbound_at",
-    "first_response_at", "first_response_seconds", "awaiting_since", "message_count",
-    "inbound_count", "identity_id", "subject", "status",
+    "started_at",
+    "last_message_at",
+    "first_inbound_at",
+    "last_inbound_at",
+    "last_outbound_at",
+    "first_response_at",
+    "first_response_seconds",
+    "awaiting_since",
+    "message_count",
+    "inbound_count",
+    "identity_id",
+    "subject",
+    "status",
+)
+NEW_CONVERSATION_COLUMNS = (
+    "id",
+    "workspace_id",
+    "channel_id",
+    "thread_key",
+    "kind",
+    *SUMMARY_COLUMNS,
+)
+MESSAGE_COLUMNS = (
+    "id",
+    "workspace_id",
+    "channel_id",
+    "conversation_id",
+    "external_id",
+    "direction",
+    "kind",
+    "author_identity_id",
+    "in_reply_to",
+    "created_at",
+    "subject",
+    "text",
+    "language",
+    "url",
 )
 CONVERSATION_KIND = {"dm": "dm", "email": "email"}
 
-_conversations = Conversation.__table__
-_messages = Message.__table__
-_update_summary = (
-    update(_conversations)
-    .where(_conversations.c.id == bindparam("b_id"))
-    .values({name: bindparam(f"b_{name}") for name in SUMMARY_COLUMNS})
-)
+_conversations = cast(Table, Conversation.__table__)
+_messages = cast(Table, Message.__table__)
 
 
 @dataclass(slots=True)
@@ -62,11 +94,24 @@ class _Placed:
     direction: str
     identity: ResolvedIdentity
     conversation_id: int = 0
+    message_id: int = 0
 
 
-def ingest(session: Session, channel: Channel, messages: Sequence[NormalizedMessage]) -> IngestResult:
+@dataclass(slots=True)
+class _Plan:
+    """Where each thread root goes: an existing conversation or a new one."""
+
+    conversation_of_root: dict[str, int] = field(default_factory=dict)
+    new: dict[int, tuple[str, NormalizedMessage]] = field(default_factory=dict)
+    replay: set[int] = field(default_factory=set)
+
+
+def ingest(
+    session: Session, channel: Channel, messages: Sequence[NormalizedMessage]
+) -> IngestResult:
     """Store a batch of messages from ``channel``; a message already stored is skipped."""
     result = IngestResult()
+    lock_for_writing(session, CHANNEL_LOCK, channel.id)
     fresh = _drop_known(session, channel.id, messages)
     result.already_present = len(messages) - len(fresh)
     if not fresh:
@@ -75,15 +120,16 @@ def ingest(session: Session, channel: Channel, messages: Sequence[NormalizedMess
     identities = resolve_identities(session, channel.workspace_id, (m.author for m in fresh))
     placed = [_place(m, identities[(m.author.network, m.author.external_id)]) for m in fresh]
     forest = _thread_forest(session, channel.id, fresh)
-    conversation_of_root, created, replay = _conversations_for(session, channel, forest, placed)
-    for item in placed:
-        item.conversation_id = conversation_of_root[forest.root(item.message.external_id)]
+    plan = _plan_conversations(session, channel, forest, placed)
+    for item, message_id in zip(placed, allocate_ids(session, Message, len(placed)), strict=True):
+        item.conversation_id = plan.conversation_of_root[forest.root(item.message.external_id)]
+        item.message_id = message_id
+    summaries = _advance_summaries(session, placed, plan)
+    _write_conversations(session, channel, plan, summaries)
     _insert_messages(session, channel, placed)
-    summaries = _advance_summaries(session, placed, replay)
-    _write_summaries(session, summaries)
     result.events = _record_facts(session, channel, placed, summaries)
     result.imported = len(placed)
-    result.conversations_created = created
+    result.conversations_created = len(plan.new)
     result.conversation_ids = sorted(summaries)
     return result
 
@@ -132,73 +178,62 @@ def _thread_forest(
     return forest
 
 
-def _conversations_for(
+def _plan_conversations(
     session: Session, channel: Channel, forest: ThreadForest, placed: list[_Placed]
-) -> tuple[dict[str, int], int, set[int]]:
-    """Map each tree root to a conversation id, creating or merging conversations.
+) -> _Plan:
+    """Map each tree root to a conversation: stored, merged from several, or new.
 
-    Returns the mapping, how many conversations were created, and the conversations
-    whose summary must be replayed from all their messages (merged ones).
+    A stored conversation keyed by any node of the tree belongs to it (a reply that came
+    before its parent waits under the parent's id); several such are merged (rare).
     """
-    members: dict[str, set[str]] = defaultdict(set)
-    for node in {*forest.nodes(), *(p.message.external_id for p in placed)}:
-        members[forest.root(node)].add(node)
-    stored = _stored_conversations(session, channel.id, [n for group in members.values() for n in group])
-    first_message = {}
+    first_message: dict[str, NormalizedMessage] = {}
     for item in placed:
         first_message.setdefault(forest.root(item.message.external_id), item.message)
-    missing = [root for root in first_message if not members[root] & stored.keys()]
-    _create_conversations(session, channel, {root: first_message[root] for root in missing})
-    stored.update(_stored_conversations(session, channel.id, missing))
-    mapping: dict[str, int] = {}
-    replay: set[int] = set()
+    members: dict[str, list[str]] = defaultdict(list)
+    for node in {*forest.nodes(), *first_message}:
+        root = forest.root(node)
+        if root in first_message:
+            members[root].append(node)
+    stored = _stored_conversations(session, channel.id, [n for g in members.values() for n in g])
+    plan = _Plan()
+    missing = []
     for root in first_message:
-        found = sorted((stored[node] for node in members[root] if node in stored), key=lambda r: r.id)
-        target = next((row for row in found if row.thread_key == root), found[0])
-        others = [row.id for row in found if row.id != target.id]
-        if others or target.thread_key != root:
-            _merge_into(session, target.id, others, root)
-            replay.add(target.id)
-        mapping[root] = target.id
-    return mapping, len(missing), replay
+        found = sorted(stored[node] for node in members[root] if node in stored)
+        if not found:
+            missing.append(root)
+            continue
+        target = next((cid for cid in found if stored.get(root) == cid), found[0])
+        others = [cid for cid in found if cid != target]
+        if others or stored.get(root) != target:
+            _merge_into(session, target, others, root)
+            plan.replay.add(target)
+        plan.conversation_of_root[root] = target
+    for root, conversation_id in zip(
+        missing, allocate_ids(session, Conversation, len(missing)), strict=True
+    ):
+        plan.conversation_of_root[root] = conversation_id
+        plan.new[conversation_id] = (root, first_message[root])
+    return plan
 
 
-def _stored_conversations(session: Session, channel_id: int, keys: list[str]) -> dict[str, Row[Any]]:
-    found: dict[str, Row[Any]] = {}
-    statement = select(Conversation.id, Conversation.thread_key).where(
+def _stored_conversations(session: Session, channel_id: int, keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    statement = select(Conversation.thread_key, Conversation.id).where(
         Conversation.channel_id == channel_id
     )
     for chunk in chunked(sorted(set(keys))):
-        for row in session.execute(statement.where(Conversation.thread_key.in_(chunk))):
-            found[row.thread_key] = row
+        rows = session.execute(statement.where(Conversation.thread_key.in_(chunk)))
+        found.update({thread_key: conversation_id for thread_key, conversation_id in rows})
     return found
-
-
-def _create_conversations(
-    session: Session, channel: Channel, first_message: dict[str, NormalizedMessage]
-) -> None:
-    rows = [
-        {
-            "workspace_id": channel.workspace_id,
-            "channel_id": channel.id,
-            "thread_key": root,
-            "kind": CONVERSATION_KIND.get(message.kind, "thread"),
-            "status": "open",
-            "started_at": message.created_at,
-            "last_message_at": message.created_at,
-            "message_count": 0,
-            "inbound_count": 0,
-        }
-        for root, message in first_message.items()
-    ]
-    insert_ignoring_conflicts(session, Conversation, rows, ["channel_id", "thread_key"])
 
 
 def _merge_into(session: Session, target_id: int, others: list[int], root: str) -> None:
     """Fold conversations that turned out to be one thread into ``target_id`` (rare)."""
     if others:
         session.execute(
-            update(Message).where(Message.conversation_id.in_(others)).values(conversation_id=target_id)
+            update(Message)
+            .where(Message.conversation_id.in_(others))
+            .values(conversation_id=target_id)
         )
         session.execute(
             update(ReportingEvent)
@@ -206,46 +241,28 @@ def _merge_into(session: Session, target_id: int, others: list[int], root: str) 
             .values(conversation_id=target_id)
         )
         session.execute(delete(Conversation).where(Conversation.id.in_(others)))
-    session.execute(update(Conversation).where(Conversation.id == target_id).values(thread_key=root))
-
-
-def _insert_messages(session: Session, channel: Channel, placed: list[_Placed]) -> None:
-    rows = [
-        {
-            "workspace_id": channel.workspace_id,
-            "channel_id": channel.id,
-            "conversation_id": item.conversation_id,
-            "external_id": item.message.external_id,
-            "direction": item.direction,
-            "kind": item.message.kind,
-            "author_identity_id": item.identity.identity_id,
-            "in_reply_to": item.message.in_reply_to,
-            "created_at": item.message.created_at,
-            "subject": item.message.subject,
-            "text": item.message.text,
-            "language": item.message.language,
-            "url": item.message.url,
-        }
-        for item in placed
-    ]
-    session.connection().execute(insert(_messages), rows)
+    session.execute(
+        update(Conversation).where(Conversation.id == target_id).values(thread_key=root)
+    )
 
 
 def _advance_summaries(
-    session: Session, placed: list[_Placed], replay: set[int]
+    session: Session, placed: list[_Placed], plan: _Plan
 ) -> dict[int, ConversationSummary]:
     """Walk each touched conversation's new messages (all of them when out of order)."""
     batch: dict[int, list[int]] = defaultdict(list)
     for index, item in enumerate(placed):
         batch[item.conversation_id].append(index)
-    summaries = _load_summaries(session, sorted(batch))
+    summaries = _load_summaries(session, [cid for cid in batch if cid not in plan.new])
     for conversation_id, indexes in batch.items():
-        summary = summaries[conversation_id]
+        summary = summaries.setdefault(conversation_id, ConversationSummary())
         earliest_new = placed[indexes[0]].message.created_at
-        stored_later = summary.last_message_at is not None and summary.message_count and (
-            earliest_new < summary.last_message_at
+        arrived_late = (
+            summary.message_count > 0
+            and summary.last_message_at is not None
+            and (earliest_new < summary.last_message_at)
         )
-        if conversation_id in replay or stored_later:
+        if conversation_id in plan.replay or arrived_late:
             summaries[conversation_id] = _replay(session, conversation_id, summary, placed, indexes)
             continue
         for index in indexes:
@@ -263,16 +280,16 @@ def _advance(summary: ConversationSummary, item: _Placed, index: int | None) -> 
     )
 
 
-def _load_summaries(session: Session, conversation_ids: list[int]) -> dict[int, ConversationSummary]:
+def _load_summaries(
+    session: Session, conversation_ids: list[int]
+) -> dict[int, ConversationSummary]:
     columns = [getattr(Conversation, name) for name in SUMMARY_COLUMNS]
     found: dict[int, ConversationSummary] = {}
-    for chunk in chunked(conversation_ids):
-        rows = session.execute(
-            select(Conversation.id, *columns).where(Conversation.id.in_(chunk)).with_for_update()
-        )
-        for row in rows:
-            values = dict(zip(SUMMARY_COLUMNS, row[1:], strict=True))
-            found[row.id] = ConversationSummary(**values)
+    for chunk in chunked(sorted(conversation_ids)):
+        for row in session.execute(
+            select(Conversation.id, *columns).where(Conversation.id.in_(chunk))
+        ):
+            found[row.id] = ConversationSummary(**dict(zip(SUMMARY_COLUMNS, row[1:], strict=True)))
     return found
 
 
@@ -285,9 +302,9 @@ def _replay(
 ) -> ConversationSummary:
     """Rebuild a summary from every message, stored and new, in time order."""
     old = session.execute(
-        select(Message.direction, Message.created_at, Message.author_identity_id, Message.subject)
-        .where(Message.conversation_id == conversation_id)
-        .where(Message.external_id.not_in([placed[i].message.external_id for i in indexes]))
+        select(
+            Message.direction, Message.created_at, Message.author_identity_id, Message.subject
+        ).where(Message.conversation_id == conversation_id)
     ).all()
     timeline: list[tuple[Any, ...]] = [(row.created_at, 0, row, None) for row in old]
     timeline += [(placed[i].message.created_at, 1, None, i) for i in indexes]
@@ -309,12 +326,49 @@ def _replay(
     return summary
 
 
-def _write_summaries(session: Session, summaries: dict[int, ConversationSummary]) -> None:
+def _write_conversations(
+    session: Session, channel: Channel, plan: _Plan, summaries: dict[int, ConversationSummary]
+) -> None:
+    """Insert the new conversations and update the others, each with its summary."""
+    new_rows = []
+    updates = []
+    for conversation_id, summary in summaries.items():
+        values = tuple(getattr(summary, name) for name in SUMMARY_COLUMNS)
+        if conversation_id in plan.new:
+            root, first = plan.new[conversation_id]
+            kind = CONVERSATION_KIND.get(first.kind, "thread")
+            new_rows.append(
+                (conversation_id, channel.workspace_id, channel.id, root, kind, *values)
+            )
+        else:
+            updates.append((*values, conversation_id))
+    bulk_insert(session, _conversations, NEW_CONVERSATION_COLUMNS, new_rows)
+    bulk_update(session, _conversations, SUMMARY_COLUMNS, updates)
+
+
+def _insert_messages(session: Session, channel: Channel, placed: list[_Placed]) -> None:
+    workspace_id, channel_id = channel.workspace_id, channel.id
     rows = [
-        {"b_id": conversation_id, **{f"b_{name}": getattr(s, name) for name in SUMMARY_COLUMNS}}
-        for conversation_id, s in summaries.items()
+        (
+            item.message_id,
+            workspace_id,
+            channel_id,
+            item.conversation_id,
+            m.external_id,
+            item.direction,
+            m.kind,
+            item.identity.identity_id,
+            m.in_reply_to,
+            m.created_at,
+            m.subject,
+            m.text,
+            m.language,
+            m.url,
+        )
+        for item in placed
+        for m in (item.message,)
     ]
-    session.connection().execute(_update_summary, rows)
+    bulk_insert(session, _messages, MESSAGE_COLUMNS, rows)
 
 
 def _record_facts(
@@ -323,37 +377,18 @@ def _record_facts(
     placed: list[_Placed],
     summaries: dict[int, ConversationSummary],
 ) -> int:
-    facts = [(conversation_id, f) for conversation_id, s in summaries.items() for f in s.facts]
-    if not facts:
-        return 0
-    message_ids = _message_ids(session, channel.id, [placed[f.message_index] for _, f in facts])
     events = [
-        {
-            "workspace_id": channel.workspace_id,
-            "channel_id": channel.id,
-            "conversation_id": conversation_id,
-            "message_id": message_ids[placed[fact.message_index].message.external_id],
-            "kind": fact.kind,
-            "occurred_at": fact.occurred_at,
-            "delay_seconds": fact.delay_seconds,
-            "detail": {},
-        }
-        for conversation_id, fact in facts
+        (
+            channel.workspace_id,
+            channel.id,
+            conversation_id,
+            placed[fact.message_index].message_id,
+            fact.kind,
+            fact.occurred_at,
+            fact.delay_seconds,
+        )
+        for conversation_id, summary in summaries.items()
+        for fact in summary.facts
     ]
     do_record_events(session, events)
     return len(events)
-
-
-def _message_ids(session: Session, channel_id: int, items: list[_Placed]) -> dict[str, int]:
-    external_ids = sorted({item.message.external_id for item in items})
-    found: dict[str, int] = {}
-    for chunk in chunked(external_ids):
-        rows = session.execute(
-            select(Message.external_id, Message.id)
-            .where(Message.channel_id == channel_id)
-            .where(Message.external_id.in_(chunk))
-        )
-        found.update({external_id: message_id for external_id, message_id in rows})
-    return found
-
-

@@ -17,9 +17,10 @@ CONVERSATION_KINDS = ("thread", "dm", "email")
 class Conversation(Base):
     """A thread on one channel: a reply tree, a DM thread or an e-mail thread.
 
-    ``identity_id`` is the person the brand talks with; their contact is found through it,
-    so linking identities of one person never rewrites conversations. The summary columns (counts, first response, what is awaiting a reply) are kept
-    up to date by ingest so the queue never re-reads every message.
+    ``identity_id`` is the person the brand talks with; their contact is found through
+    it, so linking identities of one person never rewrites conversations. The summary
+    columns (counts, first response, what is awaiting a reply) are kept up to date by
+    ingest so the queue never re-reads every message.
     """
 
     __tablename__ = "conversation"
@@ -62,9 +63,7 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversation.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(400))
     direction: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(16))

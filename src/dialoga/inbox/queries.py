@@ -43,13 +43,20 @@ def workspace_overview(session: Session) -> list[WorkspaceOverview]:
     conversations = _count_by_workspace(session, Conversation)
     messages = _count_by_workspace(session, Message)
     awaiting = _count_by_workspace(
-        session, Conversation, Conversation.awaiting_since.is_not(None),
+        session,
+        Conversation,
+        Conversation.awaiting_since.is_not(None),
         Conversation.status == "open",
     )
     return [
         WorkspaceOverview(
-            w.slug, w.name, channels.get(w.id, 0), contacts.get(w.id, 0),
-            conversations.get(w.id, 0), messages.get(w.id, 0), awaiting.get(w.id, 0),
+            w.slug,
+            w.name,
+            channels.get(w.id, 0),
+            contacts.get(w.id, 0),
+            conversations.get(w.id, 0),
+            messages.get(w.id, 0),
+            awaiting.get(w.id, 0),
         )
         for w in session.scalars(select(Workspace).order_by(Workspace.name))
     ]

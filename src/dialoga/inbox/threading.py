@@ -9,7 +9,7 @@ parent lands in the conversation the parent will join. Pure logic, no database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from itertools import pairwise
 
 from dialoga.channels.base import NormalizedMessage
 
@@ -45,7 +45,7 @@ class ThreadForest:
             self.attach(own, EXPLICIT_PREFIX + message.thread_key)
             return
         references = [ref for ref in message.references if ref and ref != own]
-        for older, newer in zip(references, references[1:], strict=False):
+        for older, newer in pairwise(references):
             self.attach(newer, older)
         parent = message.in_reply_to if message.in_reply_to != own else None
         if parent and references and parent not in references:
@@ -55,8 +55,9 @@ class ThreadForest:
         elif references:
             self.attach(own, references[-1])
 
-    def nodes(self) -> Iterable[str]:
-        return self._parent.keys()
+    def nodes(self) -> set[str]:
+        """Every id the forest has seen, roots included."""
+        return {*self._parent.keys(), *self._parent.values()}
 
 
 def referenced_ids(message: NormalizedMessage) -> list[str]:

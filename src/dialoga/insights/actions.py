@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from dialoga.core.db import insert_ignoring_conflicts
+from dialoga.core.db import bulk_insert
 from dialoga.insights.models import ReportingEvent
 
+EVENT_COLUMNS = (
+    "workspace_id",
+    "channel_id",
+    "conversation_id",
+    "message_id",
+    "kind",
+    "occurred_at",
+    "delay_seconds",
+)
+EventRow = tuple[int, int | None, int | None, int | None, str, datetime, int | None]
 
-def do_record_events(session: Session, events: list[dict[str, Any]]) -> None:
-    """Append facts; a fact already recorded for the same message and kind is kept as is."""
-    insert_ignoring_conflicts(session, ReportingEvent, events, ["kind", "message_id"])
+
+def do_record_events(session: Session, events: list[EventRow]) -> None:
+    """Append facts (rows in ``EVENT_COLUMNS`` order); one already recorded is kept as is."""
+    bulk_insert(
+        session,
+        cast(Table, ReportingEvent.__table__),
+        EVENT_COLUMNS,
+        events,
+        on_conflict_do_nothing=("kind", "message_id"),
+    )

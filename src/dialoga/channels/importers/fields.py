@@ -15,7 +15,8 @@ _MONTHS = {
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
     )
 }
-_SURROGATE = re.compile("[\udc80-\udcff]")
+MAX_RAW_CHARS = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TRUE = {"true", "1", "yes", "y", "t", "1.0"}
 _FALSE = {"false", "0", "no", "n", "f", "0.0", ""}
 
@@ -26,8 +27,13 @@ def twitter_date(value: str) -> datetime:
     if len(parts) == 6 and parts[1] in _MONTHS:
         hour, minute, second = parts[3].split(":")
         moment = datetime(
-            int(parts[5]), _MONTHS[parts[1]], int(parts[2]),
-            int(hour), int(minute), int(second), tzinfo=_offset(parts[4]),
+            int(parts[5]),
+            _MONTHS[parts[1]],
+            int(parts[2]),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=_offset(parts[4]),
         )
         return moment.astimezone(UTC)
     return iso_date(value)
@@ -82,9 +88,14 @@ def optional_numeric_id(value: str, name: str) -> str | None:
 
 
 def checked_text(value: str, name: str = "text") -> str:
-    """Text as it came, refused when it is not valid UTF-8 or unreasonably long."""
+    """Text as it came, refused when it is not valid UTF-8, holds NUL or is unreasonably long.
+
+    NUL and lone surrogates are refused because no database can store them.
+    """
     if _SURROGATE.search(value):
         raise ValueError(f"{name} is not valid UTF-8")
+    if "\x00" in value:
+        raise ValueError(f"{name} contains a NUL character")
     if len(value) > MAX_TEXT_CHARS:
         raise ValueError(f"{name} is longer than {MAX_TEXT_CHARS:,} characters ({len(value):,})")
     return value
@@ -93,3 +104,20 @@ def checked_text(value: str, name: str = "text") -> str:
 def has_invalid_utf8(values: list[str]) -> bool:
     """True when a row read with ``surrogateescape`` held bytes that are not UTF-8."""
     return any(_SURROGATE.search(v) for v in values)
+
+
+def bounded(value: str, name: str, limit: int) -> str:
+    """``value`` as it is, refused when longer than the ``limit`` the database keeps."""
+    if len(value) > limit:
+        raise ValueError(f"{name} is longer than {limit} characters")
+    return value
+
+
+def raw_excerpt(text: str) -> str:
+    """The start of a rejected row for the rejects file; bytes that are not UTF-8 read ``\\xNN``."""
+    return _SURROGATE.sub(_escaped, text[:MAX_RAW_CHARS])
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"

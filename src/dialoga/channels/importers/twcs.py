@@ -31,8 +31,13 @@ from dialoga.channels.importers.fields import (
 from dialoga.channels.importers.textfile import open_text
 
 COLUMNS = [
-    "tweet_id", "author_id", "inbound", "created_at", "text",
-    "response_tweet_id", "in_response_to_tweet_id",
+    "tweet_id",
+    "author_id",
+    "inbound",
+    "created_at",
+    "text",
+    "response_tweet_id",
+    "in_response_to_tweet_id",
 ]
 NETWORK = "twitter"
 
@@ -72,10 +77,13 @@ class CustomerSupportCsv:
 def parse_row(row: list[str], source: str, line: int) -> Parsed:
     """One CSV row as a normalized message, or the reason it cannot be one."""
     if len(row) != len(COLUMNS):
-        return Rejection(source, line, f"expected {len(COLUMNS)} fields, found {len(row)}", _raw(row))
-    if has_invalid_utf8(row):
-        return Rejection(source, line, "the row is not valid UTF-8", _raw(row))
+        return Rejection(
+            source, line, f"expected {len(COLUMNS)} fields, found {len(row)}", _raw(row)
+        )
     tweet_id, author_id, inbound, created_at, text, _responses, parent = row
+    # The other fields are digits, booleans and dates: their parsers refuse stray bytes.
+    if has_invalid_utf8([author_id, text]):
+        return Rejection(source, line, "the row is not valid UTF-8", _raw(row))
     try:
         external_id = numeric_id(tweet_id, "tweet_id")
         is_inbound = boolean(inbound, "inbound")
@@ -92,7 +100,9 @@ def parse_row(row: list[str], source: str, line: int) -> Parsed:
         author=NormalizedAuthor(NETWORK, author, handle=author, is_brand=not is_inbound),
         created_at=moment,
         text=body,
-        kind=("reply" if parent_id else "mention") if is_inbound else ("reply" if parent_id else "post"),
+        kind=("reply" if parent_id else "mention")
+        if is_inbound
+        else ("reply" if parent_id else "post"),
         direction="inbound" if is_inbound else "outbound",
         in_reply_to=parent_id,
     )

@@ -1,0 +1,420 @@
+"""Reader of Dialoga's own generic import format, as JSON Lines or as CSV.
+
+Any source without an importer of its own (a helpdesk, a forum, a spreadsheet of
+comments) can be reshaped into one record per line; docs/import-formats.md is the
+schema. Both readers turn a line or a row into a mapping of field names to values and
+hand it to the one ``parse_record``; lines stream, so memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import count
+from pathlib import Path
+from typing import IO, Literal, TypeVar, get_args
+
+from dialoga.channels.base import (
+    Direction,
+    ImportFormatError,
+    MessageKind,
+    NormalizedAuthor,
+    NormalizedMessage,
+    NormalizedProfile,
+    Parsed,
+    Rejection,
+    SourceProgress,
+)
+from dialoga.channels.importers.fields import (
+    MAX_TEXT_CHARS,
+    boolean,
+    bounded,
+    checked_text,
+    has_invalid_utf8,
+    iso_date,
+    raw_excerpt,
+)
+from dialoga.channels.importers.textfile import open_text
+
+MESSAGE_COLUMNS = ("external_id", "created_at", "text", "author_id")
+MAX_LINE_CHARS = MAX_TEXT_CHARS * 8
+ID_CHARS = 400
+ACCOUNT_CHARS = 320
+NAME_CHARS = 200
+THREAD_CHARS = 390
+_NETWORK = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,4})?")
+_KINDS: dict[str, MessageKind] = {kind: kind for kind in get_args(MessageKind)}
+_DIRECTIONS: dict[str, Direction] = {name: name for name in get_args(Direction)}
+_RELATIONS: dict[str, Literal["follower", "following"]] = {
+    "follower": "follower",
+    "following": "following",
+}
+_RECORDS = {"message": "message", "profile": "profile"}
+_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    list: "a list",
+    dict: "an object",
+}
+
+Values = Mapping[str, object]
+_Choice = TypeVar("_Choice", bound=str)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordContext:
+    """What the records of one file share: its name, default network and brand accounts."""
+
+    source: str
+    network: str
+    brand_ids: frozenset[str]
+    brand_emails: frozenset[str]
+
+    @classmethod
+    def of(cls, path: Path, network: str, brand_ids: Iterable[str]) -> RecordContext:
+        ids = frozenset(given.strip() for given in brand_ids if given.strip())
+        return cls(path.name, network, ids, frozenset(given.lower() for given in ids))
+
+    def is_brand(self, author_id: str, email: str | None) -> bool:
+        """True when the author id or e-mail address is one of the brand's own."""
+        return author_id in self.brand_ids or (email or "").lower() in self.brand_emails
+
+
+class GenericJsonl:
+    """Yields one message, profile or rejection per line of a generic JSON Lines file."""
+
+    def __init__(self, path: Path, brand_ids: Iterable[str], network: str) -> None:
+        self.path = path
+        self.progress = SourceProgress()
+        self._context = RecordContext.of(path, network, brand_ids)
+
+    def __iter__(self) -> Iterator[Parsed]:
+        started = False
+        with open_text(self.path, self.progress) as handle:
+            for number, line, complete in _numbered_lines(handle):
+                if not complete:
+                    reason = f"the line is longer than {MAX_LINE_CHARS:,} characters"
+                    yield Rejection(self.path.name, number, reason, raw_excerpt(line))
+                elif line.strip():
+                    text = line.rstrip("\r\n")
+                    yield self._line(text.removeprefix("\ufeff"), number, first=not started)
+                    started = True
+
+    def _line(self, line: str, number: int, *, first: bool) -> Parsed:
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            if first:
+                raise ImportFormatError(
+                    f"{self.path.name} is not a JSON Lines file: each line should hold one "
+                    f"JSON object, but line {number} is not JSON."
+                ) from None
+            return Rejection(self.path.name, number, f"not JSON: {error}", raw_excerpt(line))
+        if has_invalid_utf8([line]):
+            return Rejection(
+                self.path.name, number, "the line is not valid UTF-8", raw_excerpt(line)
+            )
+        if not isinstance(value, dict):
+            reason = f"the line holds {_type_name(value)}, not a JSON object"
+            return Rejection(self.path.name, number, reason, raw_excerpt(line))
+        return parse_record(value, self._context, number, line)
+
+
+class GenericCsv:
+    """Yields one message, profile or rejection per row of a generic CSV file."""
+
+    def __init__(self, path: Path, brand_ids: Iterable[str], network: str) -> None:
+        self.path = path
+        self.progress = SourceProgress()
+        self._context = RecordContext.of(path, network, brand_ids)
+        csv.field_size_limit(MAX_LINE_CHARS)
+
+    def __iter__(self) -> Iterator[Parsed]:
+        with open_text(self.path, self.progress) as handle:
+            lines = _RecordedLines(handle)
+            reader = csv.reader(lines)
+            header = self._header(reader)
+            while True:
+                lines.taken.clear()
+                start = reader.line_num + 1
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    reason = f"unreadable CSV: {error}"
+                    yield Rejection(self.path.name, start, reason, raw_excerpt(lines.text()))
+                    continue
+                if any(cell.strip() for cell in row):
+                    yield self._row(header, row, start, lines.text())
+
+    def _header(self, reader: Iterator[list[str]]) -> list[str]:
+        try:
+            first = next(reader, None) or []
+        except csv.Error:
+            first = []
+        names = [cell.removeprefix("\ufeff").strip().lower() for cell in first]
+        has_messages = all(column in names for column in MESSAGE_COLUMNS)
+        if "external_id" in names and (has_messages or "record" in names):
+            return names
+        shown = ", ".join(names[:8])[:200] if names else "nothing"
+        raise ImportFormatError(
+            f"{self.path.name} is not a generic CSV file: its first line should name the "
+            f"columns {', '.join(MESSAGE_COLUMNS)} (or external_id and record, for a file of "
+            f"profiles), but it has {raw_excerpt(shown)}."
+        )
+
+    def _row(self, header: list[str], row: list[str], line: int, raw: str) -> Parsed:
+        if len(row) != len(header):
+            reason = f"expected {len(header)} fields, found {len(row)}"
+            return Rejection(self.path.name, line, reason, raw_excerpt(raw))
+        if has_invalid_utf8(row):
+            return Rejection(self.path.name, line, "the row is not valid UTF-8", raw_excerpt(raw))
+        return parse_record(dict(zip(header, row, strict=True)), self._context, line, raw)
+
+
+class _RecordedLines:
+    """The lines of a text file, remembering those taken since the last ``clear``."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+        self.taken: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._handle)
+        self.taken.append(line)
+        return line
+
+    def text(self) -> str:
+        return "".join(self.taken).rstrip("\r\n")
+
+
+def _numbered_lines(handle: IO[str]) -> Iterator[tuple[int, str, bool]]:
+    """Each line, its number and whether it is whole; the rest of an over-long line is skipped."""
+    for number in count(1):
+        line = handle.readline(MAX_LINE_CHARS)
+        if not line:
+            return
+        complete = _ends_line(line)
+        while not _ends_line(line if complete else handle.readline(MAX_LINE_CHARS)):
+            pass
+        yield number, line, complete
+
+
+def _ends_line(part: str) -> bool:
+    return len(part) < MAX_LINE_CHARS or part.endswith(("\n", "\r"))
+
+
+def parse_record(values: Values, context: RecordContext, line: int, raw: str) -> Parsed:
+    """One record (a JSON object, or a CSV row by column) as a message or profile, or why not."""
+    try:
+        if _choice(values, "record", _RECORDS) == "profile":
+            return _profile(values, context)
+        return _message(values, context)
+    except ValueError as error:
+        return Rejection(context.source, line, str(error), raw_excerpt(raw))
+
+
+def _message(values: Values, context: RecordContext) -> NormalizedMessage:
+    in_reply_to = _identifier(values, "in_reply_to")
+    direction = _choice(values, "direction", _DIRECTIONS)
+    subject = _cut(values, "subject", ID_CHARS)
+    return NormalizedMessage(
+        external_id=_required(values, "external_id"),
+        author=_author(values, context, direction),
+        created_at=_required_date(values, "created_at"),
+        text=_body(values, subject),
+        kind=_choice(values, "kind", _KINDS) or _default_kind(in_reply_to),
+        direction=direction,
+        in_reply_to=in_reply_to,
+        thread_key=_identifier(values, "thread_id", THREAD_CHARS),
+        subject=subject,
+        language=_language(values),
+        url=_url(values, "url"),
+    )
+
+
+def _author(
+    values: Values, context: RecordContext, direction: Direction | None
+) -> NormalizedAuthor:
+    author_id = _required(values, "author_id", ACCOUNT_CHARS)
+    email = _email(values, "author_email")
+    return NormalizedAuthor(
+        network=_network(values, context.network),
+        external_id=author_id,
+        handle=_identifier(values, "author_handle", ACCOUNT_CHARS),
+        display_name=_cut(values, "author_name", NAME_CHARS),
+        email=email,
+        is_brand=direction == "outbound" or context.is_brand(author_id, email),
+    )
+
+
+def _profile(values: Values, context: RecordContext) -> NormalizedProfile:
+    return NormalizedProfile(
+        network=_network(values, context.network),
+        external_id=_required(values, "external_id", ACCOUNT_CHARS),
+        relation=_choice(values, "relation", _RELATIONS) or "follower",
+        handle=_identifier(values, "handle", ACCOUNT_CHARS),
+        display_name=_cut(values, "display_name", NAME_CHARS),
+        bio=_string(values, "bio"),
+        followers_count=_count(values, "followers_count"),
+        following_count=_count(values, "following_count"),
+        posts_count=_count(values, "posts_count"),
+        account_created_at=_date(values, "account_created_at"),
+        last_post_at=_date(values, "last_post_at"),
+        default_avatar=_flag(values, "default_avatar"),
+        profile_url=_url(values, "profile_url"),
+        location=_cut(values, "location", NAME_CHARS),
+        verified=_flag(values, "verified"),
+        declared_bot=_flag(values, "declared_bot"),
+    )
+
+
+def _default_kind(in_reply_to: str | None) -> MessageKind:
+    return "reply" if in_reply_to else "mention"
+
+
+def _body(values: Values, subject: str | None) -> str:
+    if "text" not in values:
+        raise ValueError("text is missing")
+    text = _string(values, "text")
+    if text is None and subject is None:
+        raise ValueError("text is empty (it may be empty only when there is a subject)")
+    return text or ""
+
+
+def _string(values: Values, name: str, *, numbers: bool = False) -> str | None:
+    """A text field as it came; absent, null, empty and blank all mean none."""
+    value = values.get(name)
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        wanted = "a string or an integer" if numbers else "a string"
+        raise ValueError(f"{name} must be {wanted}, not {_type_name(value)}")
+    return checked_text(value, name) if value.strip() else None
+
+
+def _identifier(values: Values, name: str, limit: int = ID_CHARS) -> str | None:
+    value = _string(values, name, numbers=True)
+    return None if value is None else bounded(value.strip(), name, limit)
+
+
+def _required(values: Values, name: str, limit: int = ID_CHARS) -> str:
+    value = _identifier(values, name, limit)
+    if value is None:
+        raise ValueError(f"{name} is missing")
+    return value
+
+
+def _cut(values: Values, name: str, limit: int) -> str | None:
+    """A name or subject, cut to what the database keeps."""
+    value = _string(values, name)
+    return None if value is None else " ".join(value.split())[:limit]
+
+
+def _choice(values: Values, name: str, options: Mapping[str, _Choice]) -> _Choice | None:
+    value = _string(values, name)
+    if value is None:
+        return None
+    found = options.get(value.strip().lower())
+    if found is None:
+        raise ValueError(f"{name} must be one of {', '.join(options)}, not {value[:40]!r}")
+    return found
+
+
+def _required_date(values: Values, name: str) -> datetime:
+    moment = _date(values, name)
+    if moment is None:
+        raise ValueError(f"{name} is missing")
+    return moment
+
+
+def _date(values: Values, name: str) -> datetime | None:
+    value = _string(values, name)
+    if value is None:
+        return None
+    try:
+        return iso_date(value)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
+def _count(values: Values, name: str) -> int | None:
+    value = values.get(name)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    raise ValueError(f"{name} must be a whole number of zero or more, not {_shown(value)}")
+
+
+def _flag(values: Values, name: str) -> bool | None:
+    value = values.get(name)
+    if isinstance(value, bool):
+        return value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return boolean(value, name)
+    raise ValueError(f"{name} must be true or false, not {_shown(value)}")
+
+
+def _url(values: Values, name: str) -> str | None:
+    value = _string(values, name)
+    if value is None:
+        return None
+    address = value.strip()
+    if not address.lower().startswith(("http://", "https://")) or any(c.isspace() for c in address):
+        raise ValueError(f"{name} must be an http:// or https:// address, not {address[:40]!r}")
+    return address
+
+
+def _email(values: Values, name: str) -> str | None:
+    value = _string(values, name)
+    if value is None:
+        return None
+    address = bounded(value.strip(), name, ACCOUNT_CHARS)
+    if "@" not in address or any(c.isspace() for c in address):
+        raise ValueError(f"{name} must be an e-mail address, not {address[:40]!r}")
+    return address
+
+
+def _network(values: Values, default: str) -> str:
+    value = _string(values, "network")
+    if value is None:
+        return default
+    name = value.strip().lower()
+    if not _NETWORK.fullmatch(name):
+        raise ValueError(f"network must be a short name such as mastodon, not {value[:40]!r}")
+    return name
+
+
+def _language(values: Values) -> str | None:
+    value = _string(values, "language")
+    if value is None:
+        return None
+    code = value.strip().lower()
+    if not _LANGUAGE.fullmatch(code):
+        raise ValueError(f"language must be a code such as it, en or pt-br, not {value[:40]!r}")
+    return code
+
+
+def _type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), "null" if value is None else "a string")
+
+
+def _shown(value: object) -> str:
+    return repr(value)[:40] if isinstance(value, str | int | float) else _type_name(value)
