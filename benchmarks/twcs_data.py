@@ -28,8 +28,13 @@ REPLIES = [
 ]
 FOLLOW_UPS = ["@{brand} done, sent it", "@{brand} fatto, grazie", "@{brand} still waiting..."]
 HEADER = [
-    "tweet_id", "author_id", "inbound", "created_at", "text",
-    "response_tweet_id", "in_response_to_tweet_id",
+    "tweet_id",
+    "author_id",
+    "inbound",
+    "created_at",
+    "text",
+    "response_tweet_id",
+    "in_response_to_tweet_id",
 ]
 
 
@@ -57,8 +62,13 @@ def rows(count: int, seed: int = 7) -> Iterator[list[str]]:
             else:
                 author, text = brand, rng.choice(REPLIES).format(customer=customer)
             yield [
-                str(tweet_id), author, str(inbound), _stamp(moment), text,
-                str(tweet_id + 1) if turn < turns - 1 else "", parent,
+                str(tweet_id),
+                author,
+                str(inbound),
+                _stamp(moment),
+                text,
+                str(tweet_id + 1) if turn < turns - 1 else "",
+                parent,
             ]
             parent = f"{tweet_id}.0"
             tweet_id += 1

@@ -156,7 +156,10 @@ def demo(
 
     runtime = Runtime.from_env()
     runtime.upgrade_database()
-    report = load_demo(runtime.sessions, slug)
+    try:
+        report = load_demo(runtime.sessions, slug)
+    except DialogaError as error:
+        raise _fail(error) from None
     console.print(report)
 
 
@@ -168,14 +171,19 @@ def serve(
     """Run the web application."""
     import uvicorn
 
-    from dialoga.web.app import create_app
-
     runtime = Runtime.from_env()
     runtime.upgrade_database()
     bind_host = host or runtime.settings.host
     bind_port = port or runtime.settings.port
     console.print(f"Dialoga on http://{bind_host}:{bind_port}/")
-    uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="info")
+    # By name, so the web layer stays out of the CLI's imports and workers can each build it.
+    uvicorn.run(
+        "dialoga.web.app:create_app_from_env",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        log_level="info",
+    )
 
 
 def main() -> None:

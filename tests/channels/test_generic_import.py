@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.models import Workspace
 from dialoga.audience.models import FollowerProfile
-from dialoga.channels import imports
 from dialoga.channels.base import (
     ImportFormatError,
     NormalizedMessage,
@@ -29,6 +28,7 @@ from dialoga.channels.importers.generic import (
     RecordContext,
     parse_record,
 )
+from dialoga.channels.importers.registry import FORMATS
 from dialoga.channels.imports import ImportRequest, run_import
 from dialoga.channels.models import Channel, ImportRun
 from dialoga.contacts.models import Identity
@@ -39,6 +39,7 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "generic"
 JSONL = FIXTURES / "messages.jsonl"
 CSV = FIXTURES / "messages.csv"
 BRAND = ("acme_it",)
+COUNTED = (Message, Conversation, ReportingEvent, FollowerProfile)
 
 JSONL_REJECTIONS = [
     (9, "external_id is missing"),
@@ -53,7 +54,10 @@ JSONL_REJECTIONS = [
 ]
 
 
-def _split(items: list[Parsed]) -> tuple[dict[str, NormalizedMessage], dict[str, NormalizedProfile], list[Rejection]]:
+Split = tuple[dict[str, NormalizedMessage], dict[str, NormalizedProfile], list[Rejection]]
+
+
+def _split(items: list[Parsed]) -> Split:
     messages = {i.external_id: i for i in items if isinstance(i, NormalizedMessage)}
     profiles = {i.external_id: i for i in items if isinstance(i, NormalizedProfile)}
     return messages, profiles, [i for i in items if isinstance(i, Rejection)]
@@ -180,7 +184,11 @@ def test_jsonl_and_csv_give_the_same_message(tmp_path: Path) -> None:
 
     assert from_jsonl == from_csv
     assert isinstance(from_csv[0], NormalizedMessage)
-    assert (from_csv[0].language, from_csv[0].kind, from_csv[0].thread_key) == ("it", "comment", "t-9")
+    assert (from_csv[0].language, from_csv[0].kind, from_csv[0].thread_key) == (
+        "it",
+        "comment",
+        "t-9",
+    )
 
 
 @pytest.mark.parametrize(
@@ -244,7 +252,11 @@ def test_invalid_utf8_lines_are_rejected_and_the_rest_read(tmp_path: Path) -> No
 
     items = list(GenericJsonl(path, (), "generic"))
 
-    assert [type(i).__name__ for i in items] == ["NormalizedMessage", "Rejection", "NormalizedMessage"]
+    assert [type(i).__name__ for i in items] == [
+        "NormalizedMessage",
+        "Rejection",
+        "NormalizedMessage",
+    ]
     rejection = items[1]
     assert isinstance(rejection, Rejection)
     assert (rejection.line, rejection.reason) == (2, "the line is not valid UTF-8")
@@ -273,7 +285,9 @@ def test_over_long_line_is_rejected_without_losing_count(
     monkeypatch.setattr(generic, "MAX_LINE_CHARS", 120)
     line = '{"external_id": "%s", "created_at": "2024-01-01", "text": "%s", "author_id": "u"}\n'
     path = tmp_path / "long.jsonl"
-    path.write_text(line % ("a", "ok") + line % ("b", "x" * 400) + line % ("c", "ok"), encoding="utf-8")
+    path.write_text(
+        line % ("a", "ok") + line % ("b", "x" * 400) + line % ("c", "ok"), encoding="utf-8"
+    )
 
     items = list(GenericJsonl(path, (), "generic"))
 
@@ -284,7 +298,9 @@ def test_over_long_line_is_rejected_without_losing_count(
 
 def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bom.csv"
-    path.write_text("\ufeffExternal_ID,Created_At,Text,Author_ID\nr-1,2024-01-01,ciao,u\n", encoding="utf-8")
+    path.write_text(
+        "\ufeffExternal_ID,Created_At,Text,Author_ID\nr-1,2024-01-01,ciao,u\n", encoding="utf-8"
+    )
 
     items = list(GenericCsv(path, (), "generic"))
 
@@ -349,7 +365,9 @@ def test_jsonl_import_threads_directions_and_first_responses(
             "dm-501": "inbound", "dm-502": "outbound", "c-1009": "inbound", "toot-77": "inbound",
         }  # fmt: skip
         conversation_of = _pairs(session, Message.external_id, Message.conversation_id)
-        assert conversation_of["c-1001"] == conversation_of["c-1002"] == conversation_of["987654321"]
+        assert (
+            conversation_of["c-1001"] == conversation_of["c-1002"] == conversation_of["987654321"]
+        )
         assert conversation_of["dm-501"] == conversation_of["dm-502"] != conversation_of["c-1001"]
         assert _count(session, Conversation) == 4
         dm = session.get_one(Conversation, conversation_of["dm-501"])
@@ -383,13 +401,13 @@ def test_reimport_changes_nothing(
 ) -> None:
     run_import(sessions, _request(JSONL, tmp_path, "jsonl"))
     with sessions() as session:
-        before = [_count(session, e) for e in (Message, Conversation, ReportingEvent, FollowerProfile)]
+        before = [_count(session, e) for e in COUNTED]
 
     again = run_import(sessions, _request(JSONL, tmp_path, "jsonl"))
 
     assert (again.imported, again.already_present, again.rejected) == (0, 7, 9)
     with sessions() as session:
-        after = [_count(session, e) for e in (Message, Conversation, ReportingEvent, FollowerProfile)]
+        after = [_count(session, e) for e in COUNTED]
     assert after == before == [7, 4, 4, 2]
 
 
@@ -430,7 +448,7 @@ def test_invalid_utf8_reaches_the_rejects_file_readably(
 def test_wrong_format_fails_the_run_with_its_sentence(
     sessions: sessionmaker[Session], workspace: Workspace, tmp_path: Path
 ) -> None:
-    with pytest.raises(ImportFormatError, match="pretty.jsonl is not a JSON Lines file"):
+    with pytest.raises(ImportFormatError, match=r"pretty\.jsonl is not a JSON Lines file"):
         run_import(sessions, _request(FIXTURES / "pretty.jsonl", tmp_path, "jsonl"))
 
     with sessions() as session:
@@ -441,9 +459,9 @@ def test_wrong_format_fails_the_run_with_its_sentence(
 
 
 def test_registry_knows_the_generic_formats() -> None:
-    assert imports.FORMATS["jsonl"].network == "generic"
-    assert imports.FORMATS["csv"].network == "generic"
-    source = imports.FORMATS["csv"].open(CSV, BRAND, "bluesky")
+    assert FORMATS["jsonl"].network == "generic"
+    assert FORMATS["csv"].network == "generic"
+    source = FORMATS["csv"].open(CSV, BRAND, "bluesky")
     assert isinstance(source, GenericCsv)
     first = next(iter(source))
     assert isinstance(first, NormalizedMessage)

@@ -30,6 +30,8 @@ BRAND_CLOSING = "reply-4521-2@acme.it"
 THREAD = [FIRST, BRAND_REPLY, SECOND, BRAND_CLOSING]
 TOM = "CAF=uk-ship-778@mail.example.co.uk"
 PARTNER = "html-only-0307@partner.example.com"
+BAD_DATE = "bad Date header: 'ieri pomeriggio'"
+NOT_MBOX = "messaggio.eml is not an mbox file: it should start with a 'From ' line."
 
 MESSAGE = """From someone@example.it Mon Jan  1 09:00:00 2024
 From: {sender}
@@ -54,6 +56,14 @@ def _messages(items: list[Parsed]) -> dict[str, NormalizedMessage]:
 def _separator_line(prefix: str) -> int:
     lines = FIXTURE.read_text(encoding="utf-8").splitlines()
     return next(n for n, line in enumerate(lines, 1) if line.startswith(prefix))
+
+
+def _expected_rejections() -> list[tuple[str, int, str]]:
+    """The two bad messages of the fixture, each at the line of its ``From `` separator."""
+    return [
+        ("assistenza.mbox", _separator_line("From lucia.neri@"), "no Message-ID header"),
+        ("assistenza.mbox", _separator_line("From paolo.galli@"), BAD_DATE),
+    ]
 
 
 def _write(tmp_path: Path, text: str, name: str = "box.mbox") -> Path:
@@ -143,10 +153,7 @@ def test_html_only_message_becomes_plain_text_without_the_script() -> None:
 def test_rejections_point_at_the_from_line() -> None:
     rejections = [i for i in _parse() if isinstance(i, Rejection)]
 
-    assert [(r.source, r.line, r.reason) for r in rejections] == [
-        ("assistenza.mbox", _separator_line("From lucia.neri@"), "no Message-ID header"),
-        ("assistenza.mbox", _separator_line("From paolo.galli@"), "bad Date header: 'ieri pomeriggio'"),
-    ]
+    assert [(r.source, r.line, r.reason) for r in rejections] == _expected_rejections()
     assert "Subject: Fattura mancante" in rejections[0].raw
     assert "Date: ieri pomeriggio" in rejections[1].raw
 
@@ -230,7 +237,7 @@ def test_a_file_not_starting_with_from_is_not_an_mbox(tmp_path: Path, content: s
     with pytest.raises(ImportFormatError) as raised:
         _parse(path)
 
-    assert str(raised.value) == "messaggio.eml is not an mbox file: it should start with a 'From ' line."
+    assert str(raised.value) == NOT_MBOX
 
 
 def test_html_to_text_drops_markup_scripts_and_styles() -> None:
@@ -302,10 +309,7 @@ def test_rejects_file_lists_the_bad_messages(
 
     lines = (tmp_path / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
-    assert [(r["file"], r["line"], r["reason"]) for r in records] == [
-        ("assistenza.mbox", _separator_line("From lucia.neri@"), "no Message-ID header"),
-        ("assistenza.mbox", _separator_line("From paolo.galli@"), "bad Date header: 'ieri pomeriggio'"),
-    ]
+    assert [(r["file"], r["line"], r["reason"]) for r in records] == _expected_rejections()
     assert records[0]["raw"].startswith("From: Lucia Neri <lucia.neri@example.it>\n")
 
 
@@ -329,3 +333,38 @@ def test_registry_opens_mbox_on_the_email_network() -> None:
 
     assert spec.network == "email"
     assert isinstance(spec.open(FIXTURE, BRAND, "email"), MboxFile)
+
+
+def test_separators_need_a_blank_line_or_a_postmark() -> None:
+    lines = [
+        b"From a@example.it Mon Jan  1 09:00:00 2024\n",
+        b"Subject: uno\n",
+        b"\n",
+        b"From the start of the body\n",  # after a blank line: a separator
+        b"riga\n",
+        b"From b@example.it Tue Jan  2 09:00:00 2024\n",  # no blank line, but a postmark
+        b">>From quoted twice\n",
+        b"From here on, body text\n",  # neither: body text
+    ]
+
+    parts = list(mbox.split_mbox(lines, "box.mbox"))
+
+    assert parts == [
+        (1, b"Subject: uno\n\n"),
+        (4, b"riga\n"),
+        (6, b">From quoted twice\nFrom here on, body text\n"),
+    ]
+
+
+def test_split_refuses_a_first_line_that_is_not_a_separator() -> None:
+    with pytest.raises(ImportFormatError, match=r"^box\.mbox is not an mbox file"):
+        list(mbox.split_mbox([b"Subject: ciao\n"], "box.mbox"))
+
+
+def test_progress_reaches_the_file_size() -> None:
+    source = MboxFile(FIXTURE, BRAND)
+
+    list(source)
+
+    assert source.progress.total == FIXTURE.stat().st_size
+    assert source.progress.done == source.progress.total

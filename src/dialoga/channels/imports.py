@@ -129,7 +129,7 @@ def _rejects_file(path: Path) -> Iterator[Callable[[Rejection], None]]:
         nonlocal handle
         if handle is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle = path.open("w", encoding="utf-8")
+            handle = path.open("w", encoding="utf-8", errors="backslashreplace")
         record = {
             "file": rejection.source,
             "line": rejection.line,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dialoga.channels.base import NormalizedAuthor
 from dialoga.contacts.models import Contact, Identity
-from dialoga.core.db import allocate_ids, bulk_insert, chunked
+from dialoga.core.db import allocate_ids, bulk_insert, chunked, is_in
 from dialoga.core.errors import ValidationError
 
 IdentityKey = tuple[str, str]
@@ -41,7 +41,7 @@ def _load_identities(
                 select(Identity.external_id, Identity.id, Identity.contact_id, Identity.is_brand)
                 .where(Identity.workspace_id == workspace_id)
                 .where(Identity.network == network)
-                .where(Identity.external_id.in_(chunk))
+                .where(is_in(session, Identity.external_id, chunk))
             )
             for external_id, identity_id, contact_id, is_brand in rows:
                 found[(network, external_id)] = ResolvedIdentity(identity_id, contact_id, is_brand)
@@ -54,7 +54,7 @@ def _contacts_by_email(session: Session, workspace_id: int, emails: list[str]) -
         rows = session.execute(
             select(Contact.email, Contact.id)
             .where(Contact.workspace_id == workspace_id)
-            .where(Contact.email.in_(chunk))
+            .where(is_in(session, Contact.email, chunk))
             .order_by(Contact.id)
         )
         for email, contact_id in rows:
@@ -193,7 +193,7 @@ def _drop_contacts_lost_to_race(
         if created[key].contact_id != contact_id
     ]
     for chunk in chunked(orphans):
-        session.execute(delete(Contact).where(Contact.id.in_(chunk)))
+        session.execute(delete(Contact).where(is_in(session, Contact.id, chunk)))
 
 
 def check_link_identity(

@@ -203,7 +203,7 @@ BREWING = Script(
             "Knew it! Forwarding this to my flatmate 😄",
         ),
         (
-            "great post. Does the {blend} work for cold brew too, or do I need a lighter roast?",
+            "summer question: does the {blend} work for cold brew, or do I need a lighter roast?",
             "it works really well: with the {blend} cold brew comes out sweet and "
             "chocolatey. Coarse grind and 16 hours in the fridge.",
         ),

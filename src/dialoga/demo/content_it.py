@@ -215,7 +215,7 @@ BREWING = Script(
             "Lo sapevo! Giro la risposta alla suocera 😄",
         ),
         (
-            "bell'articolo. Per il cold brew va bene anche il {blend} o serve una "
+            "domanda per l'estate: per il cold brew va bene anche il {blend} o serve una "
             "tostatura più chiara?",
             "va benissimo: con il {blend} il cold brew viene dolce e cioccolatoso. "
             "Macinatura grossa e 16 ore in frigo.",

@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from dialoga.channels.base import NormalizedMessage
 from dialoga.channels.models import Channel
 from dialoga.contacts.actions import ResolvedIdentity, resolve_identities
-from dialoga.core.db import allocate_ids, bulk_insert, bulk_update, chunked, lock_for_writing
+from dialoga.core.db import (
+    allocate_ids,
+    bulk_insert,
+    bulk_update,
+    chunked,
+    is_in,
+    lock_for_writing,
+)
 from dialoga.inbox.models import Conversation, Message
 from dialoga.inbox.summary import ConversationSummary
 from dialoga.inbox.threading import ThreadForest, referenced_ids
@@ -146,7 +153,7 @@ def _drop_known(
             session.scalars(
                 select(Message.external_id)
                 .where(Message.channel_id == channel_id)
-                .where(Message.external_id.in_(chunk))
+                .where(is_in(session, Message.external_id, chunk))
             )
         )
     return [m for external_id, m in unique.items() if external_id not in known]
@@ -169,7 +176,7 @@ def _thread_forest(
             select(Message.external_id, Conversation.thread_key)
             .join(Conversation, Conversation.id == Message.conversation_id)
             .where(Message.channel_id == channel_id)
-            .where(Message.external_id.in_(chunk))
+            .where(is_in(session, Message.external_id, chunk))
         )
         for external_id, thread_key in rows:
             forest.attach(external_id, thread_key)
@@ -222,7 +229,7 @@ def _stored_conversations(session: Session, channel_id: int, keys: list[str]) ->
         Conversation.channel_id == channel_id
     )
     for chunk in chunked(sorted(set(keys))):
-        rows = session.execute(statement.where(Conversation.thread_key.in_(chunk)))
+        rows = session.execute(statement.where(is_in(session, Conversation.thread_key, chunk)))
         found.update({thread_key: conversation_id for thread_key, conversation_id in rows})
     return found
 
@@ -287,7 +294,7 @@ def _load_summaries(
     found: dict[int, ConversationSummary] = {}
     for chunk in chunked(sorted(conversation_ids)):
         for row in session.execute(
-            select(Conversation.id, *columns).where(Conversation.id.in_(chunk))
+            select(Conversation.id, *columns).where(is_in(session, Conversation.id, chunk))
         ):
             found[row.id] = ConversationSummary(**dict(zip(SUMMARY_COLUMNS, row[1:], strict=True)))
     return found

@@ -33,10 +33,20 @@ class ThreadForest:
         return node
 
     def attach(self, child: str, parent: str) -> None:
-        """Hang ``child``'s tree under ``parent``'s tree (ignored when already one tree)."""
+        """Record that ``parent`` is an ancestor of ``child`` (ignored when already one tree).
+
+        A child without known ancestors hangs its tree under the parent's root. A child that
+        already has ancestors keeps its root, and the parent's tree joins it: what was
+        learnt first about the top of a thread (an e-mail's References start at the thread's
+        first message) is not displaced by a nearer parent learnt later.
+        """
         child_root, parent_root = self.root(child), self.root(parent)
-        if child_root != parent_root:
+        if child_root == parent_root:
+            return
+        if child_root == child:
             self._parent[child_root] = parent_root
+        else:
+            self._parent[parent_root] = child_root
 
     def add_message(self, message: NormalizedMessage) -> None:
         """Record what a message says about its place in a thread."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -23,7 +24,7 @@ EVENT_COLUMNS = (
 EventRow = tuple[int, int | None, int | None, int | None, str, datetime, int | None]
 
 
-def do_record_events(session: Session, events: list[EventRow]) -> None:
+def do_record_events(session: Session, events: Sequence[EventRow]) -> None:
     """Append facts (rows in ``EVENT_COLUMNS`` order); one already recorded is kept as is."""
     bulk_insert(
         session,

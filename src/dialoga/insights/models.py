@@ -25,11 +25,11 @@ class ReportingEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
-    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
-    conversation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("conversation.id", ondelete="CASCADE")
-    )
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+    # Facts outlive what they describe: they keep the ids they were written with, and a
+    # workspace's facts go with the workspace. No other keys to check on the hot path.
+    channel_id: Mapped[int | None] = mapped_column()
+    conversation_id: Mapped[int | None] = mapped_column()
+    message_id: Mapped[int | None] = mapped_column()
     kind: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delay_seconds: Mapped[int | None] = mapped_column(Integer)

@@ -37,3 +37,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         return templates.TemplateResponse(request, "home.html", {"overview": overview})
 
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The application for the settings in the environment (uvicorn's factory)."""
+    return create_app(Runtime.from_env())

@@ -205,8 +205,9 @@ def _numbered_lines(handle: IO[str]) -> Iterator[tuple[int, str, bool]]:
         if not line:
             return
         complete = _ends_line(line)
-        while not _ends_line(line if complete else handle.readline(MAX_LINE_CHARS)):
-            pass
+        if not complete:
+            while not _ends_line(handle.readline(MAX_LINE_CHARS)):
+                pass
         yield number, line, complete
 
 

@@ -53,6 +53,9 @@ class MboxFile:
 
     def __iter__(self) -> Iterator[Parsed]:
         with _open_bytes(self.path, self.progress) as handle:
+            if handle.read(5) not in (b"From ", b""):  # before reading a first line of any size
+                raise _not_mbox(self.path.name)
+            handle.seek(0)
             for line, data in split_mbox(handle, self.path.name):
                 if data is None:
                     reason = f"the message is larger than {MAX_MESSAGE_BYTES // 2**20} MiB"
@@ -87,9 +90,7 @@ def split_mbox(lines: Iterable[bytes], source: str) -> Iterator[tuple[int, bytes
                 yield start, _joined(chunks, size)
             start, chunks, size = number, [], 0
         elif not start:
-            raise ImportFormatError(
-                f"{source} is not an mbox file: it should start with a 'From ' line."
-            )
+            raise _not_mbox(source)
         else:
             size += len(line)
             if size > MAX_MESSAGE_BYTES:
@@ -99,6 +100,10 @@ def split_mbox(lines: Iterable[bytes], source: str) -> Iterator[tuple[int, bytes
         previous_blank = line in _BLANK
     if start:
         yield start, _joined(chunks, size)
+
+
+def _not_mbox(source: str) -> ImportFormatError:
+    return ImportFormatError(f"{source} is not an mbox file: it should start with a 'From ' line.")
 
 
 def _joined(chunks: list[bytes], size: int) -> bytes | None:

@@ -26,6 +26,7 @@ from dialoga.channels.importers.fields import (
     has_invalid_utf8,
     numeric_id,
     optional_numeric_id,
+    raw_excerpt,
     twitter_date,
 )
 from dialoga.channels.importers.textfile import open_text
@@ -78,12 +79,15 @@ def parse_row(row: list[str], source: str, line: int) -> Parsed:
     """One CSV row as a normalized message, or the reason it cannot be one."""
     if len(row) != len(COLUMNS):
         return Rejection(
-            source, line, f"expected {len(COLUMNS)} fields, found {len(row)}", _raw(row)
+            source,
+            line,
+            f"expected {len(COLUMNS)} fields, found {len(row)}",
+            raw_excerpt(",".join(row)),
         )
     tweet_id, author_id, inbound, created_at, text, _responses, parent = row
     # The other fields are digits, booleans and dates: their parsers refuse stray bytes.
     if has_invalid_utf8([author_id, text]):
-        return Rejection(source, line, "the row is not valid UTF-8", _raw(row))
+        return Rejection(source, line, "the row is not valid UTF-8", raw_excerpt(",".join(row)))
     try:
         external_id = numeric_id(tweet_id, "tweet_id")
         is_inbound = boolean(inbound, "inbound")
@@ -91,10 +95,10 @@ def parse_row(row: list[str], source: str, line: int) -> Parsed:
         parent_id = optional_numeric_id(parent, "in_response_to_tweet_id")
         body = checked_text(text)
     except ValueError as error:
-        return Rejection(source, line, str(error), _raw(row))
+        return Rejection(source, line, str(error), raw_excerpt(",".join(row)))
     author = author_id.strip()
     if not author:
-        return Rejection(source, line, "author_id is empty", _raw(row))
+        return Rejection(source, line, "author_id is empty", raw_excerpt(",".join(row)))
     return NormalizedMessage(
         external_id=external_id,
         author=NormalizedAuthor(NETWORK, author, handle=author, is_brand=not is_inbound),
@@ -106,7 +110,3 @@ def parse_row(row: list[str], source: str, line: int) -> Parsed:
         direction="inbound" if is_inbound else "outbound",
         in_reply_to=parent_id,
     )
-
-
-def _raw(row: list[str]) -> str:
-    return ",".join(row)[:2000]

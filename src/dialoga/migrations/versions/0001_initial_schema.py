@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 01:59:22.351843
+Create Date: 2026-11-22 02:12:39.973924
 """
 
 from __future__ import annotations
@@ -124,6 +124,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member")),
         sa.UniqueConstraint("workspace_id", "user_id", name=op.f("uq_member_workspace_id_user_id")),
     )
+    op.create_table(
+        "reporting_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=True),
+        sa.Column("conversation_id", sa.Integer(), nullable=True),
+        sa.Column("message_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("occurred_at", dialoga.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delay_seconds", sa.Integer(), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("recorded_at", dialoga.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspace.id"],
+            name=op.f("fk_reporting_event_workspace_id_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reporting_event")),
+        sa.UniqueConstraint("kind", "message_id", name=op.f("uq_reporting_event_kind_message_id")),
+    )
+    with op.batch_alter_table("reporting_event", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_reporting_event_workspace_kind",
+            ["workspace_id", "kind", "occurred_at"],
+            unique=False,
+        )
+
     op.create_table(
         "follower_profile",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -268,12 +296,6 @@ def upgrade() -> None:
             name=op.f("fk_conversation_identity_id_identity"),
             ondelete="SET NULL",
         ),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"],
-            ["workspace.id"],
-            name=op.f("fk_conversation_workspace_id_workspace"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation")),
         sa.UniqueConstraint(
             "channel_id", "thread_key", name=op.f("uq_conversation_channel_id_thread_key")
@@ -308,21 +330,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["channel_id"],
-            ["channel.id"],
-            name=op.f("fk_message_channel_id_channel"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversation.id"],
             name=op.f("fk_message_conversation_id_conversation"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"],
-            ["workspace.id"],
-            name=op.f("fk_message_workspace_id_workspace"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_message")),
@@ -336,61 +346,11 @@ def upgrade() -> None:
             "ix_message_conversation", ["conversation_id", "created_at"], unique=False
         )
 
-    op.create_table(
-        "reporting_event",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("workspace_id", sa.Integer(), nullable=False),
-        sa.Column("channel_id", sa.Integer(), nullable=True),
-        sa.Column("conversation_id", sa.Integer(), nullable=True),
-        sa.Column("message_id", sa.Integer(), nullable=True),
-        sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("occurred_at", dialoga.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delay_seconds", sa.Integer(), nullable=True),
-        sa.Column("detail", sa.JSON(), nullable=False),
-        sa.Column("recorded_at", dialoga.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["channel_id"],
-            ["channel.id"],
-            name=op.f("fk_reporting_event_channel_id_channel"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["conversation_id"],
-            ["conversation.id"],
-            name=op.f("fk_reporting_event_conversation_id_conversation"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["message_id"],
-            ["message.id"],
-            name=op.f("fk_reporting_event_message_id_message"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["workspace_id"],
-            ["workspace.id"],
-            name=op.f("fk_reporting_event_workspace_id_workspace"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reporting_event")),
-        sa.UniqueConstraint("kind", "message_id", name=op.f("uq_reporting_event_kind_message_id")),
-    )
-    with op.batch_alter_table("reporting_event", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_reporting_event_workspace_kind",
-            ["workspace_id", "kind", "occurred_at"],
-            unique=False,
-        )
-
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table("reporting_event", schema=None) as batch_op:
-        batch_op.drop_index("ix_reporting_event_workspace_kind")
-
-    op.drop_table("reporting_event")
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.drop_index("ix_message_conversation")
         batch_op.drop_index("ix_message_author")
@@ -410,6 +370,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_follower_profile_workspace_id"))
 
     op.drop_table("follower_profile")
+    with op.batch_alter_table("reporting_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_reporting_event_workspace_kind")
+
+    op.drop_table("reporting_event")
     op.drop_table("member")
     with op.batch_alter_table("contact", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contact_workspace_id"))
