@@ -26,7 +26,8 @@ def _inbound(
         created_at=_at(minutes),
         author_identity_id=author,
         subject=subject,
-        message_index=index,
+        message_id=-1 if index is None else index,
+        arriving=index is not None,
     )
 
 
@@ -36,7 +37,8 @@ def _outbound(summary: ConversationSummary, minutes: float, index: int | None = 
         created_at=_at(minutes),
         author_identity_id=None,
         subject=None,
-        message_index=index,
+        message_id=-1 if index is None else index,
+        arriving=index is not None,
     )
 
 
@@ -80,7 +82,7 @@ def test_later_replies_are_reply_facts_measured_from_their_own_question() -> Non
 
     assert summary.first_response_seconds == 60
     assert summary.first_response_at == _at(1)
-    assert [(f.kind, f.message_index, f.delay_seconds) for f in summary.facts] == [
+    assert [(f.kind, f.message_id, f.delay_seconds) for f in summary.facts] == [
         ("first_response", 1, 60),
         ("reply", 1, 60),
         ("reply", 4, 1800),
@@ -134,14 +136,14 @@ def test_reopening_a_resolved_conversation() -> None:
     assert [f.kind for f in summary.facts] == ["reopened"]
 
 
-def test_messages_without_an_index_update_the_summary_but_record_nothing() -> None:
+def test_stored_messages_walked_again_do_not_reopen() -> None:
     summary = ConversationSummary(status="resolved")
     _inbound(summary, 0)
     _outbound(summary, 2)
 
-    assert summary.status == "open"
+    assert summary.status == "resolved"
     assert summary.first_response_seconds == 120
-    assert summary.facts == []
+    assert [f.kind for f in summary.facts] == ["first_response", "reply"]
 
 
 def test_the_first_inbound_author_is_the_person_talked_to() -> None:

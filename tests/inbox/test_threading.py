@@ -271,3 +271,14 @@ def test_root_is_the_oldest_ancestor_whatever_the_references() -> None:
     )
 
     assert forest.root("m9") == "m0"
+
+
+def test_root_is_the_oldest_ancestor_when_a_placeholder_parent_came_first() -> None:
+    forest = _forest(
+        _message("m0"),
+        _message("m6", "m1"),  # m1 is not known yet
+        _message("m7", "m6", ("m0",)),  # References trimmed to the thread's first id
+        _message("m1", "m0"),
+    )
+
+    assert forest.root("m7") == forest.root("m1") == "m0"

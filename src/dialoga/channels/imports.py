@@ -35,12 +35,17 @@ from dialoga.channels.base import (
 )
 from dialoga.channels.importers.registry import FORMATS, ImportFormat
 from dialoga.channels.models import Channel
+from dialoga.contacts.models import Contact, Identity
 from dialoga.core.clock import utcnow
-from dialoga.core.db import transaction
+from dialoga.core.db import refresh_statistics, transaction
 from dialoga.core.errors import DialogaError, ValidationError
+from dialoga.core.readahead import read_ahead
 from dialoga.inbox.actions import ingest
+from dialoga.inbox.models import Conversation, Message
+from dialoga.insights.models import ReportingEvent
 
 ProgressCallback = Callable[[int, int], None]
+GROWING_TABLES = (Message, Conversation, Identity, Contact, ReportingEvent)
 
 
 @dataclass(slots=True)
@@ -156,6 +161,7 @@ class _Batcher:
     messages: list[NormalizedMessage] = field(default_factory=list)
     profiles: list[NormalizedProfile] = field(default_factory=list)
     rejected: int = 0
+    batches: int = 0
 
     def add(self, item: Parsed, write_rejection: Callable[[Rejection], None]) -> int:
         """Take one item; returns the size of the pending batch."""
@@ -186,6 +192,10 @@ class _Batcher:
                 rejected=self.rejected,
                 profiles=len(self.profiles),
             )
+        self.batches += 1
+        if self.batches & (self.batches - 1) == 0:  # after batches 1, 2, 4, 8, ...
+            with transaction(self.factory) as session:
+                refresh_statistics(session, GROWING_TABLES)
         self.summary.imported += result.imported
         self.summary.already_present += result.already_present
         self.summary.rejected += self.rejected
@@ -202,11 +212,12 @@ def _consume(
     batch_size: int,
     on_progress: ProgressCallback | None,
 ) -> None:
-    for item in source:
-        if batcher.add(item, write_rejection) >= batch_size:
-            batcher.flush()
-            if on_progress is not None:
-                on_progress(source.progress.done, source.progress.total)
+    for chunk in read_ahead(source, batch_size):
+        for item in chunk:
+            if batcher.add(item, write_rejection) >= batch_size:
+                batcher.flush()
+                if on_progress is not None:
+                    on_progress(source.progress.done, source.progress.total)
     batcher.flush()
     if on_progress is not None:
         on_progress(source.progress.total, source.progress.total)

@@ -113,20 +113,38 @@ def resolve_identities(
     return resolved
 
 
+def _contacts_for_new_people(
+    session: Session, workspace_id: int, people: list[NormalizedAuthor], known: dict[str, int]
+) -> dict[IdentityKey, int]:
+    """One new contact per new person; authors sharing an unknown e-mail share one."""
+    founders: dict[str, NormalizedAuthor] = {}
+    needing: list[NormalizedAuthor] = []
+    for author in people:
+        email = author.email.lower() if author.email else None
+        if email is None:
+            needing.append(author)
+        elif email not in known and email not in founders:
+            founders[email] = author
+            needing.append(author)
+    created = dict(
+        zip(
+            ((a.network, a.external_id) for a in needing),
+            _create_contacts(session, workspace_id, needing),
+            strict=True,
+        )
+    )
+    for email, founder in founders.items():
+        known[email] = created[(founder.network, founder.external_id)]
+    return created
+
+
 def _create_identities(
     session: Session, workspace_id: int, missing: list[NormalizedAuthor]
 ) -> dict[IdentityKey, ResolvedIdentity]:
     people = [a for a in missing if not a.is_brand]
     emails = sorted({a.email.lower() for a in people if a.email})
     known_emails = _contacts_by_email(session, workspace_id, emails)
-    needing_contact = [a for a in people if not (a.email and a.email.lower() in known_emails)]
-    new_contacts = dict(
-        zip(
-            ((a.network, a.external_id) for a in needing_contact),
-            _create_contacts(session, workspace_id, needing_contact),
-            strict=True,
-        )
-    )
+    new_contacts = _contacts_for_new_people(session, workspace_id, people, known_emails)
     created: dict[IdentityKey, ResolvedIdentity] = {}
     rows = []
     ids = allocate_ids(session, Identity, len(missing))
@@ -168,7 +186,11 @@ def _promote_brand_identities(
     wanted: dict[IdentityKey, NormalizedAuthor],
     resolved: dict[IdentityKey, ResolvedIdentity],
 ) -> None:
-    """An author the source calls the brand becomes a brand identity, whatever it was."""
+    """An author the source calls the brand becomes a brand identity, whatever it was.
+
+    Brand identities belong to no contact: the contact made when the account was first
+    taken for a person is left, and deleted if no other identity keeps it.
+    """
     promote = [
         key
         for key, author in wanted.items()
@@ -177,9 +199,22 @@ def _promote_brand_identities(
     for key in promote:
         identity = resolved[key]
         session.execute(
-            update(Identity).where(Identity.id == identity.identity_id).values(is_brand=True)
+            update(Identity)
+            .where(Identity.id == identity.identity_id)
+            .values(is_brand=True, contact_id=None)
         )
-        resolved[key] = ResolvedIdentity(identity.identity_id, identity.contact_id, True)
+        if identity.contact_id is not None:
+            _delete_if_unused(session, identity.contact_id)
+        resolved[key] = ResolvedIdentity(identity.identity_id, None, True)
+
+
+def _delete_if_unused(session: Session, contact_id: int) -> None:
+    """Delete a contact that no identity points to any more."""
+    still_used = session.scalar(
+        select(Identity.id).where(Identity.contact_id == contact_id).limit(1)
+    )
+    if still_used is None:
+        session.execute(delete(Contact).where(Contact.id == contact_id))
 
 
 def _drop_contacts_lost_to_race(
@@ -220,8 +255,4 @@ def do_link_identity(session: Session, identity_id: int, contact_id: int) -> Non
     identity.contact_id = contact_id
     session.flush()
     if previous is not None and previous != contact_id:
-        still_used = session.scalar(
-            select(Identity.id).where(Identity.contact_id == previous).limit(1)
-        )
-        if still_used is None:
-            session.execute(delete(Contact).where(Contact.id == previous))
+        _delete_if_unused(session, previous)

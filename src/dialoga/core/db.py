@@ -10,20 +10,27 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Connection,
     DateTime,
     Engine,
     MetaData,
+    String,
     Table,
     any_,
+    bindparam,
     create_engine,
     event,
+    func,
     literal,
+    literal_column,
+    select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
@@ -126,10 +133,30 @@ def transaction(factory: sessionmaker[Session], *, write_lock: bool = False) -> 
 
 
 def is_in(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN (values)``; on PostgreSQL as ``= ANY(array)``, one parameter however many."""
+    """``column IN (values)`` with the whole list as one parameter.
+
+    PostgreSQL compares with ``= ANY(array)``; SQLite reads the list from a JSON array
+    (``json_each``). Thousands of values then cost one bound parameter, not thousands.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        return cast(ColumnElement[bool], column == any_(literal(list(values), ARRAY(column.type))))
-    return cast(ColumnElement[bool], column.in_(values))
+        listed = literal(list(values), ARRAY(column.type))
+        return cast(ColumnElement[bool], column == any_(listed))
+    members = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
+    )
+    return cast(ColumnElement[bool], column.in_(members))
+
+
+def refresh_statistics(session: Session, tables: Sequence[Any]) -> None:
+    """Let PostgreSQL's planner see how big tables have grown (during bulk loads).
+
+    Until autovacuum catches up, a table filled in one import still looks empty to the
+    planner, which then scans it instead of using its indexes. SQLite needs nothing.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(_table_of(table).name for table in tables)
+        connection.exec_driver_sql(f"ANALYZE {names}")
 
 
 def chunked(items: list[Any], size: int = 2000) -> Iterator[list[Any]]:
@@ -197,6 +224,7 @@ def _table_of(entity: Any) -> Table:
     return cast(Table, getattr(entity, "__table__", entity))
 
 
+@lru_cache(maxsize=1 << 16)
 def _sqlite_timestamp(value: datetime | None) -> str | None:
     """The text SQLAlchemy's SQLite ``DateTime`` stores, from an aware time (naive UTC)."""
     if value is None:
@@ -264,6 +292,9 @@ def bulk_insert(
             _converters(table, list(defaults), dialect), defaults.values(), strict=True
         )
     )
+    prepared = _prepared(rows, extra, converters)
+    if dialect == "postgresql" and not on_conflict_do_nothing:
+        return _copy_rows(connection, table.name, names, prepared)
     marker = "?" if dialect == "sqlite" else "%s"
     # Table and column names come from the table's metadata (checked by _converters).
     sql = (
@@ -272,7 +303,23 @@ def bulk_insert(
     )
     if on_conflict_do_nothing:
         sql += f" ON CONFLICT ({', '.join(on_conflict_do_nothing)}) DO NOTHING"
-    return connection.exec_driver_sql(sql, _prepared(rows, extra, converters)).rowcount
+    return connection.exec_driver_sql(sql, prepared).rowcount
+
+
+def _copy_rows(
+    connection: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> int:
+    """PostgreSQL's ``COPY ... FROM STDIN``: several times faster than row-wise inserts."""
+    driver = connection.connection.driver_connection
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(  # type: ignore[union-attr]
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+    return len(rows)
 
 
 def bulk_update(
@@ -293,7 +340,7 @@ def bulk_update(
 def _prepared(
     rows: Sequence[Sequence[Any]], extra: tuple[Any, ...], converters: list[Any]
 ) -> list[tuple[Any, ...]]:
-    active = [(i, _memoized(c)) for i, c in enumerate(converters) if c is not None]
+    active = [(i, c) for i, c in enumerate(converters) if c is not None]
     if not active:
         return [(*row, *extra) for row in rows]
     prepared = []
@@ -303,19 +350,3 @@ def _prepared(
             values[index] = convert(values[index])
         prepared.append((*values, *extra))
     return prepared
-
-
-def _memoized(convert: Any) -> Any:
-    """Convert each distinct value once per call (a batch repeats its timestamps)."""
-    seen: dict[Any, Any] = {}
-
-    def cached(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = result = convert(value)
-            return result
-        except TypeError:  # unhashable (a dict for a JSON column)
-            return convert(value)
-
-    return cached

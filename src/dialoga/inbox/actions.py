@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
@@ -134,7 +135,7 @@ def ingest(
     summaries = _advance_summaries(session, placed, plan)
     _write_conversations(session, channel, plan, summaries)
     _insert_messages(session, channel, placed)
-    result.events = _record_facts(session, channel, placed, summaries)
+    result.events = _record_facts(session, channel, summaries)
     result.imported = len(placed)
     result.conversations_created = len(plan.new)
     result.conversation_ids = sorted(summaries)
@@ -248,42 +249,72 @@ def _merge_into(session: Session, target_id: int, others: list[int], root: str) 
             .values(conversation_id=target_id)
         )
         session.execute(delete(Conversation).where(Conversation.id.in_(others)))
+        _keep_earliest_first_response(session, target_id)
     session.execute(
         update(Conversation).where(Conversation.id == target_id).values(thread_key=root)
     )
+
+
+def _keep_earliest_first_response(session: Session, conversation_id: int) -> None:
+    """Merged conversations brought their own first responses; only the earliest stands."""
+    facts = (
+        session.execute(
+            select(ReportingEvent.id)
+            .where(ReportingEvent.conversation_id == conversation_id)
+            .where(ReportingEvent.kind == "first_response")
+            .order_by(ReportingEvent.occurred_at, ReportingEvent.id)
+        )
+        .scalars()
+        .all()
+    )
+    if len(facts) > 1:
+        session.execute(delete(ReportingEvent).where(ReportingEvent.id.in_(facts[1:])))
 
 
 def _advance_summaries(
     session: Session, placed: list[_Placed], plan: _Plan
 ) -> dict[int, ConversationSummary]:
     """Walk each touched conversation's new messages (all of them when out of order)."""
-    batch: dict[int, list[int]] = defaultdict(list)
-    for index, item in enumerate(placed):
-        batch[item.conversation_id].append(index)
+    batch: dict[int, list[_Placed]] = defaultdict(list)
+    for item in placed:
+        batch[item.conversation_id].append(item)
     summaries = _load_summaries(session, [cid for cid in batch if cid not in plan.new])
-    for conversation_id, indexes in batch.items():
+    late = sorted(
+        cid
+        for cid, items in batch.items()
+        if cid in plan.replay or _arrives_late(summaries.get(cid), items[0])
+    )
+    history = _stored_history(session, late)
+    recorded = _recorded_facts(session, late)
+    for conversation_id, items in batch.items():
         summary = summaries.setdefault(conversation_id, ConversationSummary())
-        earliest_new = placed[indexes[0]].message.created_at
-        arrived_late = (
-            summary.message_count > 0
-            and summary.last_message_at is not None
-            and (earliest_new < summary.last_message_at)
-        )
-        if conversation_id in plan.replay or arrived_late:
-            summaries[conversation_id] = _replay(session, conversation_id, summary, placed, indexes)
+        if conversation_id in history:
+            summary = _replay(summary.status, history[conversation_id], items)
+            _keep_recorded(summary, recorded.get(conversation_id, _Recorded()))
+            summaries[conversation_id] = summary
             continue
-        for index in indexes:
-            _advance(summary, placed[index], index)
+        for item in items:
+            _advance(summary, item)
     return summaries
 
 
-def _advance(summary: ConversationSummary, item: _Placed, index: int | None) -> None:
+def _arrives_late(summary: ConversationSummary | None, first_new: _Placed) -> bool:
+    """True when a new message is older than one already stored in its conversation."""
+    return (
+        summary is not None
+        and summary.message_count > 0
+        and summary.last_message_at is not None
+        and first_new.message.created_at < summary.last_message_at
+    )
+
+
+def _advance(summary: ConversationSummary, item: _Placed) -> None:
     summary.advance(
         inbound=item.direction == "inbound",
         created_at=item.message.created_at,
         author_identity_id=None if item.identity.is_brand else item.identity.identity_id,
         subject=item.message.subject,
-        message_index=index,
+        message_id=item.message_id,
     )
 
 
@@ -300,37 +331,87 @@ def _load_summaries(
     return found
 
 
-def _replay(
-    session: Session,
-    conversation_id: int,
-    stored: ConversationSummary,
-    placed: list[_Placed],
-    indexes: list[int],
-) -> ConversationSummary:
-    """Rebuild a summary from every message, stored and new, in time order."""
-    old = session.execute(
-        select(
-            Message.direction, Message.created_at, Message.author_identity_id, Message.subject
-        ).where(Message.conversation_id == conversation_id)
-    ).all()
-    timeline: list[tuple[Any, ...]] = [(row.created_at, 0, row, None) for row in old]
-    timeline += [(placed[i].message.created_at, 1, None, i) for i in indexes]
-    timeline.sort(key=lambda entry: (entry[0], entry[1]))
-    summary = ConversationSummary(status=stored.status)
-    for _, _, row, index in timeline:
-        if index is not None:
-            _advance(summary, placed[index], index)
-        else:
-            summary.advance(
-                inbound=row.direction == "inbound",
-                created_at=row.created_at,
-                author_identity_id=row.author_identity_id if row.direction == "inbound" else None,
-                subject=row.subject,
-                message_index=None,
+def _stored_history(session: Session, conversation_ids: list[int]) -> dict[int, list[Any]]:
+    """The stored messages of conversations to replay, in one query a chunk."""
+    history: dict[int, list[Any]] = {cid: [] for cid in conversation_ids}
+    for chunk in chunked(conversation_ids):
+        rows = session.execute(
+            select(
+                Message.conversation_id,
+                Message.id,
+                Message.direction,
+                Message.created_at,
+                Message.author_identity_id,
+                Message.subject,
+            ).where(is_in(session, Message.conversation_id, chunk))
+        )
+        for row in rows:
+            history[row.conversation_id].append(row)
+    return history
+
+
+@dataclass(slots=True)
+class _Recorded:
+    """The facts a conversation already has: (kind, message id) pairs, first response."""
+
+    facts: set[tuple[str, int | None]] = field(default_factory=set)
+    first_response: tuple[datetime, int | None] | None = None
+
+
+def _recorded_facts(session: Session, conversation_ids: list[int]) -> dict[int, _Recorded]:
+    found: dict[int, _Recorded] = defaultdict(_Recorded)
+    for chunk in chunked(conversation_ids):
+        rows = session.execute(
+            select(
+                ReportingEvent.conversation_id,
+                ReportingEvent.kind,
+                ReportingEvent.message_id,
+                ReportingEvent.occurred_at,
+                ReportingEvent.delay_seconds,
             )
-    if stored.first_response_at is not None:
-        summary.facts = [f for f in summary.facts if f.kind != "first_response"]
+            .where(is_in(session, ReportingEvent.conversation_id, chunk))
+            .order_by(ReportingEvent.occurred_at.desc(), ReportingEvent.id.desc())
+        )
+        for conversation_id, kind, message_id, occurred_at, delay in rows:
+            recorded = found[conversation_id]
+            recorded.facts.add((kind, message_id))
+            if kind == "first_response":
+                recorded.first_response = (occurred_at, delay)
+    return found
+
+
+def _replay(status: str, history: list[Any], items: list[_Placed]) -> ConversationSummary:
+    """Rebuild a summary from every message of a conversation, stored and new, in time order."""
+    timeline: list[tuple[Any, ...]] = [(row.created_at, row.id, row) for row in history]
+    timeline += [(item.message.created_at, item.message_id, item) for item in items]
+    timeline.sort(key=lambda entry: (entry[0], entry[1]))
+    summary = ConversationSummary(status=status)
+    for _, _, entry in timeline:
+        if isinstance(entry, _Placed):
+            _advance(summary, entry)
+            continue
+        inbound = entry.direction == "inbound"
+        summary.advance(
+            inbound=inbound,
+            created_at=entry.created_at,
+            author_identity_id=entry.author_identity_id if inbound else None,
+            subject=entry.subject,
+            message_id=entry.id,
+            arriving=False,
+        )
     return summary
+
+
+def _keep_recorded(summary: ConversationSummary, recorded: _Recorded) -> None:
+    """Keep only facts not recorded yet; a recorded first response stays the first one."""
+    if recorded.first_response is not None:
+        summary.first_response_at, summary.first_response_seconds = recorded.first_response
+    summary.facts = [
+        fact
+        for fact in summary.facts
+        if (fact.kind, fact.message_id) not in recorded.facts
+        and not (fact.kind == "first_response" and recorded.first_response is not None)
+    ]
 
 
 def _write_conversations(
@@ -379,17 +460,14 @@ def _insert_messages(session: Session, channel: Channel, placed: list[_Placed]) 
 
 
 def _record_facts(
-    session: Session,
-    channel: Channel,
-    placed: list[_Placed],
-    summaries: dict[int, ConversationSummary],
+    session: Session, channel: Channel, summaries: dict[int, ConversationSummary]
 ) -> int:
     events = [
         (
             channel.workspace_id,
             channel.id,
             conversation_id,
-            placed[fact.message_index].message_id,
+            fact.message_id,
             fact.kind,
             fact.occurred_at,
             fact.delay_seconds,

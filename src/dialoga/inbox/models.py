@@ -60,7 +60,6 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "external_id"),
         Index("ix_message_conversation", "conversation_id", "created_at"),
-        Index("ix_message_author", "author_identity_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

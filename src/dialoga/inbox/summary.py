@@ -13,10 +13,10 @@ from datetime import datetime
 
 @dataclass(slots=True)
 class Fact:
-    """A reporting event to write: its kind, the message index in the batch, its delay."""
+    """A reporting event the conversation implies: its kind, message, time and delay."""
 
     kind: str
-    message_index: int
+    message_id: int
     occurred_at: datetime
     delay_seconds: int | None = None
 
@@ -47,9 +47,14 @@ class ConversationSummary:
         created_at: datetime,
         author_identity_id: int | None,
         subject: str | None,
-        message_index: int | None,
+        message_id: int,
+        arriving: bool = True,
     ) -> None:
-        """Add one message, in time order; facts are kept only for new messages (an index)."""
+        """Add one message, in time order, noting the facts it implies.
+
+        ``arriving`` is false for a message already stored, walked again to rebuild the
+        summary: it cannot reopen the conversation.
+        """
         self.message_count += 1
         if self.started_at is None or created_at < self.started_at:
             self.started_at = created_at
@@ -58,12 +63,12 @@ class ConversationSummary:
         if self.subject is None and subject:
             self.subject = subject[:400]
         if inbound:
-            self._advance_inbound(created_at, author_identity_id, message_index)
+            self._advance_inbound(created_at, author_identity_id, message_id, arriving)
         else:
-            self._advance_outbound(created_at, message_index)
+            self._advance_outbound(created_at, message_id)
 
     def _advance_inbound(
-        self, created_at: datetime, author_identity_id: int | None, message_index: int | None
+        self, created_at: datetime, author_identity_id: int | None, message_id: int, arriving: bool
     ) -> None:
         self.inbound_count += 1
         if self.first_inbound_at is None:
@@ -73,11 +78,11 @@ class ConversationSummary:
         self.last_inbound_at = created_at
         if self.awaiting_since is None:
             self.awaiting_since = created_at
-        if self.status == "resolved":
+        if self.status == "resolved" and arriving:
             self.status = "open"
-            self._record("reopened", message_index, created_at)
+            self.facts.append(Fact("reopened", message_id, created_at))
 
-    def _advance_outbound(self, created_at: datetime, message_index: int | None) -> None:
+    def _advance_outbound(self, created_at: datetime, message_id: int) -> None:
         self.last_outbound_at = created_at
         if self.awaiting_since is None:
             return
@@ -85,12 +90,6 @@ class ConversationSummary:
         if self.first_response_at is None:
             self.first_response_at = created_at
             self.first_response_seconds = delay
-            self._record("first_response", message_index, created_at, delay)
-        self._record("reply", message_index, created_at, delay)
+            self.facts.append(Fact("first_response", message_id, created_at, delay))
+        self.facts.append(Fact("reply", message_id, created_at, delay))
         self.awaiting_since = None
-
-    def _record(
-        self, kind: str, message_index: int | None, at: datetime, delay: int | None = None
-    ) -> None:
-        if message_index is not None:
-            self.facts.append(Fact(kind, message_index, at, delay))

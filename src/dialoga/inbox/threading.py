@@ -33,18 +33,22 @@ class ThreadForest:
         return node
 
     def attach(self, child: str, parent: str) -> None:
-        """Record that ``parent`` is an ancestor of ``child`` (ignored when already one tree).
+        """Record that ``parent`` is an ancestor of ``child``.
 
         A child without known ancestors hangs its tree under the parent's root. A child that
-        already has ancestors keeps its root, and the parent's tree joins it: what was
-        learnt first about the top of a thread (an e-mail's References start at the thread's
-        first message) is not displaced by a nearer parent learnt later.
+        already has ancestors keeps its root and the parent's tree joins it (both roots are
+        ancestors of the child; which is older is not known yet). When the top of a tree
+        later learns its own parent, the tree is re-rooted there, so the root ends as the
+        oldest ancestor known, whatever the order the links arrived in.
         """
         child_root, parent_root = self.root(child), self.root(parent)
         if child_root == parent_root:
+            if child == child_root and parent != child:
+                del self._parent[parent]  # its path led to child: it becomes the top
+                self._parent[child] = parent
             return
         if child_root == child:
-            self._parent[child_root] = parent_root
+            self._parent[child] = parent_root
         else:
             self._parent[parent_root] = child_root
 

@@ -25,11 +25,5 @@ EventRow = tuple[int, int | None, int | None, int | None, str, datetime, int | N
 
 
 def do_record_events(session: Session, events: Sequence[EventRow]) -> None:
-    """Append facts (rows in ``EVENT_COLUMNS`` order); one already recorded is kept as is."""
-    bulk_insert(
-        session,
-        cast(Table, ReportingEvent.__table__),
-        EVENT_COLUMNS,
-        events,
-        on_conflict_do_nothing=("kind", "message_id"),
-    )
+    """Append facts, rows in ``EVENT_COLUMNS`` order."""
+    bulk_insert(session, cast(Table, ReportingEvent.__table__), EVENT_COLUMNS, events)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dialoga.core.clock import utcnow
@@ -15,11 +15,14 @@ EVENT_KINDS = ("first_response", "reply", "resolved", "reopened", "follow_up_sen
 
 
 class ReportingEvent(Base):
-    """A fact: a first response, a reply, a resolution. Never updated, never deleted."""
+    """A fact: a first response, a reply, a resolution. Never updated, never deleted.
+
+    Facts about a message are written in the transaction that stores the message, and a
+    message is stored once, so they are written once: no unique index is needed.
+    """
 
     __tablename__ = "reporting_event"
     __table_args__ = (
-        UniqueConstraint("kind", "message_id"),
         Index("ix_reporting_event_workspace_kind", "workspace_id", "kind", "occurred_at"),
     )
 

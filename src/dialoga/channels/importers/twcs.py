@@ -66,9 +66,9 @@ class CustomerSupportCsv:
                 yield parse_row(row, self.path.name, reader.line_num)
 
     def _check_header(self, header: list[str] | None) -> None:
-        found = [name.strip().lower() for name in header or []]
-        if found != COLUMNS:
-            shown = ", ".join(found[:8])[:200] if found else "nothing"
+        names = [name.strip() for name in header or []]
+        if [name.lower() for name in names] != COLUMNS:
+            shown = raw_excerpt(", ".join(names[:8]))[:200] if names else "nothing"
             raise ImportFormatError(
                 f"{self.path.name} is not a Customer Support on Twitter CSV: its first line "
                 f"should name the columns {', '.join(COLUMNS)}, but it has {shown}."
