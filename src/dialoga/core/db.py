@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -141,7 +142,7 @@ def is_in(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement
     if session.get_bind().dialect.name == "postgresql":
         listed = literal(list(values), ARRAY(column.type))
         return cast(ColumnElement[bool], column == any_(listed))
-    members = select(literal_column("value")).select_from(
+    members: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
     )
     return cast(ColumnElement[bool], column.in_(members))
@@ -310,13 +311,9 @@ def _copy_rows(
     connection: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> int:
     """PostgreSQL's ``COPY ... FROM STDIN``: several times faster than row-wise inserts."""
-    driver = connection.connection.driver_connection
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(  # type: ignore[union-attr]
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        ) as copy,
-    ):
+    driver: Any = connection.connection.driver_connection
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
     return len(rows)

@@ -373,6 +373,8 @@ def _recorded_facts(session: Session, conversation_ids: list[int]) -> dict[int, 
             .order_by(ReportingEvent.occurred_at.desc(), ReportingEvent.id.desc())
         )
         for conversation_id, kind, message_id, occurred_at, delay in rows:
+            if conversation_id is None:  # excluded by the query; narrows the type
+                continue
             recorded = found[conversation_id]
             recorded.facts.add((kind, message_id))
             if kind == "first_response":
