@@ -35,6 +35,7 @@ from dialoga.channels.base import (
 )
 from dialoga.channels.importers.registry import FORMATS, ImportFormat
 from dialoga.channels.models import Channel
+from dialoga.contacts.actions import IdentityKey, ResolvedIdentity
 from dialoga.contacts.models import Contact, Identity
 from dialoga.core.clock import utcnow
 from dialoga.core.db import refresh_statistics, transaction
@@ -45,6 +46,7 @@ from dialoga.inbox.models import Conversation, Message
 from dialoga.insights.models import ReportingEvent
 
 ProgressCallback = Callable[[int, int], None]
+IDENTITY_CACHE_LIMIT = 200_000
 GROWING_TABLES = (Message, Conversation, Identity, Contact, ReportingEvent)
 
 
@@ -162,6 +164,7 @@ class _Batcher:
     profiles: list[NormalizedProfile] = field(default_factory=list)
     rejected: int = 0
     batches: int = 0
+    identities: dict[IdentityKey, ResolvedIdentity] = field(default_factory=dict)
 
     def add(self, item: Parsed, write_rejection: Callable[[Rejection], None]) -> int:
         """Take one item; returns the size of the pending batch."""
@@ -179,7 +182,7 @@ class _Batcher:
         """Store the pending batch and its counts atomically."""
         channel = self.channel
         with transaction(self.factory, write_lock=True) as session:
-            result = ingest(session, channel, self.messages)
+            result = ingest(session, channel, self.messages, self.identities)
             if self.profiles:
                 do_store_profiles(
                     session, channel.workspace_id, channel.id, self.profiles, utcnow().date()
@@ -192,6 +195,9 @@ class _Batcher:
                 rejected=self.rejected,
                 profiles=len(self.profiles),
             )
+        if len(self.identities) > IDENTITY_CACHE_LIMIT:  # memory stays flat in the file size
+            self.identities.clear()
+        self.identities.update(result.identities)
         self.batches += 1
         if self.batches & (self.batches - 1) == 0:  # after batches 1, 2, 4, 8, ...
             with transaction(self.factory) as session:

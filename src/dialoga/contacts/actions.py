@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -95,17 +95,24 @@ def _create_contacts(
 
 
 def resolve_identities(
-    session: Session, workspace_id: int, authors: Iterable[NormalizedAuthor]
+    session: Session,
+    workspace_id: int,
+    authors: Iterable[NormalizedAuthor],
+    known: Mapping[IdentityKey, ResolvedIdentity] | None = None,
 ) -> dict[IdentityKey, ResolvedIdentity]:
     """Find or create the identity (and, for people, the contact) of every author.
 
     New people get a contact of their own, or join the contact that already has their
     e-mail address. Safe against a concurrent writer creating the same identity.
+    ``known`` holds identities already resolved (and committed) by the caller, such as an
+    import's earlier batches: they are not looked up again.
     """
     wanted: dict[IdentityKey, NormalizedAuthor] = {}
     for author in authors:
         wanted.setdefault((author.network, author.external_id), author)
-    resolved = _load_identities(session, workspace_id, wanted)
+    cached = known or {}
+    resolved = {key: cached[key] for key in wanted if key in cached}
+    resolved.update(_load_identities(session, workspace_id, [k for k in wanted if k not in cached]))
     _promote_brand_identities(session, wanted, resolved)
     missing = [author for key, author in wanted.items() if key not in resolved]
     if missing:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any, cast
 
@@ -337,13 +338,12 @@ def bulk_update(
 def _prepared(
     rows: Sequence[Sequence[Any]], extra: tuple[Any, ...], converters: list[Any]
 ) -> list[tuple[Any, ...]]:
-    active = [(i, c) for i, c in enumerate(converters) if c is not None]
-    if not active:
-        return [(*row, *extra) for row in rows]
-    prepared = []
-    for row in rows:
-        values = list(row)
-        for index, convert in active:
-            values[index] = convert(values[index])
-        prepared.append((*values, *extra))
-    return prepared
+    """Rows with converted values and the defaults appended, converting column-wise."""
+    if not any(converters) and not extra:
+        return [tuple(row) for row in rows]
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else []
+    for index, convert in enumerate(converters):
+        if convert is not None:
+            columns[index] = map(convert, columns[index])
+    columns.extend(repeat(value, len(rows)) for value in extra)
+    return list(zip(*columns, strict=True))

@@ -12,7 +12,7 @@ stays true until it commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dialoga.channels.base import NormalizedMessage
 from dialoga.channels.models import Channel
-from dialoga.contacts.actions import ResolvedIdentity, resolve_identities
+from dialoga.contacts.actions import IdentityKey, ResolvedIdentity, resolve_identities
 from dialoga.core.db import (
     allocate_ids,
     bulk_insert,
@@ -92,6 +92,7 @@ class IngestResult:
     conversations_created: int = 0
     events: int = 0
     conversation_ids: list[int] = field(default_factory=list)
+    identities: dict[IdentityKey, ResolvedIdentity] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -115,9 +116,16 @@ class _Plan:
 
 
 def ingest(
-    session: Session, channel: Channel, messages: Sequence[NormalizedMessage]
+    session: Session,
+    channel: Channel,
+    messages: Sequence[NormalizedMessage],
+    known_identities: Mapping[IdentityKey, ResolvedIdentity] | None = None,
 ) -> IngestResult:
-    """Store a batch of messages from ``channel``; a message already stored is skipped."""
+    """Store a batch of messages from ``channel``; a message already stored is skipped.
+
+    ``known_identities`` (from earlier, committed batches) spares looking authors up again;
+    the result's ``identities`` can feed the next call once this one has committed.
+    """
     result = IngestResult()
     lock_for_writing(session, CHANNEL_LOCK, channel.id)
     fresh = _drop_known(session, channel.id, messages)
@@ -125,7 +133,9 @@ def ingest(
     if not fresh:
         return result
     fresh.sort(key=lambda m: m.created_at)
-    identities = resolve_identities(session, channel.workspace_id, (m.author for m in fresh))
+    identities = resolve_identities(
+        session, channel.workspace_id, (m.author for m in fresh), known_identities
+    )
     placed = [_place(m, identities[(m.author.network, m.author.external_id)]) for m in fresh]
     forest = _thread_forest(session, channel.id, fresh)
     plan = _plan_conversations(session, channel, forest, placed)
@@ -139,6 +149,7 @@ def ingest(
     result.imported = len(placed)
     result.conversations_created = len(plan.new)
     result.conversation_ids = sorted(summaries)
+    result.identities = identities
     return result
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from dialoga.accounts.models import Workspace
 from dialoga.channels.models import Channel
-from dialoga.contacts.models import Contact
+from dialoga.contacts.models import Contact, Identity
 from dialoga.inbox.models import Conversation, Message
 
 
@@ -60,3 +61,48 @@ def workspace_overview(session: Session) -> list[WorkspaceOverview]:
         )
         for w in session.scalars(select(Workspace).order_by(Workspace.name))
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    """A conversation waiting for the brand's reply, for the home page."""
+
+    workspace: str
+    channel: str
+    network: str
+    contact: str | None
+    awaiting_since: datetime
+    last_text: str | None
+
+
+def overdue_conversations(session: Session, limit: int = 10) -> list[Overdue]:
+    """The open conversations that have waited longest for a reply, across workspaces."""
+    person = aliased(Identity)
+    last_inbound = (
+        select(Message.text)
+        .where(Message.conversation_id == Conversation.id)
+        .where(Message.direction == "inbound")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            Workspace.name,
+            Channel.name,
+            Channel.network,
+            Contact.display_name,
+            Conversation.awaiting_since,
+            last_inbound,
+        )
+        .join(Workspace, Workspace.id == Conversation.workspace_id)
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .outerjoin(person, person.id == Conversation.identity_id)
+        .outerjoin(Contact, Contact.id == person.contact_id)
+        .where(Conversation.status == "open")
+        .where(Conversation.awaiting_since.is_not(None))
+        .order_by(Conversation.awaiting_since)
+        .limit(limit)
+    )
+    return [Overdue(*row) for row in rows]

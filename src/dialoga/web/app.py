@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
 from dialoga import __version__
-from dialoga.inbox.queries import workspace_overview
+from dialoga.inbox.queries import overdue_conversations, workspace_overview
 from dialoga.runtime import Runtime
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -34,7 +34,10 @@ def create_app(runtime: Runtime) -> FastAPI:
         """The workspaces with their conversations awaiting a reply."""
         with runtime.sessions() as session:
             overview = workspace_overview(session)
-        return templates.TemplateResponse(request, "home.html", {"overview": overview})
+            overdue = overdue_conversations(session)
+        return templates.TemplateResponse(
+            request, "home.html", {"overview": overview, "overdue": overdue}
+        )
 
     return app
 
