@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -282,3 +283,19 @@ def test_root_is_the_oldest_ancestor_when_a_placeholder_parent_came_first() -> N
     )
 
     assert forest.root("m7") == forest.root("m1") == "m0"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: re-rooting on a link inside one tree loses a parent link that path "
+    "compression had folded away: m0 -> m1 -> m3 -> m6 -> m7 ends rooted at m1",
+)
+def test_root_is_the_oldest_ancestor_after_a_re_rooting() -> None:
+    forest = _forest(
+        _message("m1", "m0"),
+        _message("m6", "m3"),  # In-Reply-To only, m3 not known yet
+        _message("m7", "m6", ("m0", "m6")),  # References trimmed to the first and the parent
+        _message("m3", "m1"),  # In-Reply-To only
+    )
+
+    assert {forest.root(n) for n in ("m0", "m1", "m3", "m6", "m7")} == {"m0"}
