@@ -1,14 +1,17 @@
 """Which conversation a message belongs to: reply chains, DM threads and e-mail threads.
 
-Messages and the ids they point to are nodes of a forest; each message is attached to its
-parent (``in_reply_to``), e-mail ``References`` chain their ancestors, and DM threads hang
-under their explicit thread key. A conversation is a tree: its key is the tree's root.
-Parents that have not arrived yet still name the root, so a reply imported before its
-parent lands in the conversation the parent will join. Pure logic, no database.
+Messages and the ids they point to are nodes of a forest. A message names its parent
+(``In-Reply-To``, a tweet's reply-to id): a *direct* link. E-mail ``References`` list
+ancestors, oldest first, but may skip some: *ancestor* links, used only where no direct
+parent is known. DM threads hang under their explicit thread key. A conversation is one
+tree, whatever order its messages arrive in; its key is the tree's top, the oldest
+ancestor anyone named, so a reply imported before its parent lands in the conversation
+the parent will join. Pure logic, no database.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import pairwise
 
 from dialoga.channels.base import NormalizedMessage
@@ -17,40 +20,31 @@ EXPLICIT_PREFIX = "thread:"
 
 
 class ThreadForest:
-    """Union-find over message ids and thread keys, always rooted at the oldest ancestor."""
+    """Parent links between ids, grouped into trees; each tree named by its top."""
 
     def __init__(self) -> None:
-        self._parent: dict[str, str] = {}
+        self._group: dict[str, str] = {}  # union-find: which nodes are one tree
+        self._parent: dict[str, str] = {}  # best known parent of each node
+        self._direct: set[str] = set()  # nodes whose parent was named directly
+        self._roots: dict[str, str] | None = None
 
-    def root(self, node: str) -> str:
-        parent = self._parent
-        path = []
-        while (up := parent.get(node)) is not None:
-            path.append(node)
-            node = up
-        for visited in path:
-            parent[visited] = node
-        return node
+    def attach(self, child: str, parent: str, *, direct: bool = True) -> None:
+        """Record that ``parent`` is ``child``'s parent (``direct``) or an ancestor.
 
-    def attach(self, child: str, parent: str) -> None:
-        """Record that ``parent`` is an ancestor of ``child``.
-
-        A child without known ancestors hangs its tree under the parent's root. A child that
-        already has ancestors keeps its root and the parent's tree joins it (both roots are
-        ancestors of the child; which is older is not known yet). When the top of a tree
-        later learns its own parent, the tree is re-rooted there, so the root ends as the
-        oldest ancestor known, whatever the order the links arrived in.
+        A direct parent replaces an ancestor recorded before; otherwise the first link
+        learnt stays. Links that would close a loop only join the trees.
         """
-        child_root, parent_root = self.root(child), self.root(parent)
-        if child_root == parent_root:
-            if child == child_root and parent != child:
-                del self._parent[parent]  # its path led to child: it becomes the top
-                self._parent[child] = parent
+        if child == parent:
             return
-        if child_root == child:
-            self._parent[child] = parent_root
-        else:
-            self._parent[parent_root] = child_root
+        self._roots = None
+        self._union(child, parent)
+        if child in self._direct or (child in self._parent and not direct):
+            return
+        if self._leads_to(parent, child):
+            return
+        self._parent[child] = parent
+        if direct:
+            self._direct.add(child)
 
     def add_message(self, message: NormalizedMessage) -> None:
         """Record what a message says about its place in a thread."""
@@ -60,18 +54,71 @@ class ThreadForest:
             return
         references = [ref for ref in message.references if ref and ref != own]
         for older, newer in pairwise(references):
-            self.attach(newer, older)
+            self.attach(newer, older, direct=False)
         parent = message.in_reply_to if message.in_reply_to != own else None
         if parent and references and parent not in references:
-            self.attach(parent, references[-1])
+            self.attach(parent, references[-1], direct=False)
         if parent:
             self.attach(own, parent)
         elif references:
             self.attach(own, references[-1])
 
+    def root(self, node: str) -> str:
+        """The key of ``node``'s tree: the top most of its nodes lead to."""
+        if self._roots is None:
+            self._roots = self._name_trees()
+        return self._roots.get(node, node)
+
     def nodes(self) -> set[str]:
-        """Every id the forest has seen, roots included."""
-        return {*self._parent.keys(), *self._parent.values()}
+        """Every id the forest has seen."""
+        return set(self._group)
+
+    def _find(self, node: str) -> str:
+        group = self._group
+        path = []
+        while (up := group.get(node, node)) != node:
+            path.append(node)
+            node = up
+        for visited in path:
+            group[visited] = node
+        return node
+
+    def _union(self, a: str, b: str) -> None:
+        self._group.setdefault(a, a)
+        self._group.setdefault(b, b)
+        first, second = self._find(a), self._find(b)
+        if first != second:
+            self._group[second] = first
+
+    def _leads_to(self, start: str, target: str) -> bool:
+        node: str | None = start
+        while node is not None:
+            if node == target:
+                return True
+            node = self._parent.get(node)
+        return False
+
+    def _top(self, node: str, tops: dict[str, str]) -> str:
+        path = []
+        while node not in tops and (up := self._parent.get(node)) is not None:
+            path.append(node)
+            node = up
+        top = tops.get(node, node)
+        for visited in path:
+            tops[visited] = top
+        tops[node] = top
+        return top
+
+    def _name_trees(self) -> dict[str, str]:
+        tops: dict[str, str] = {}
+        votes: dict[str, Counter[str]] = {}
+        for node in self._group:
+            votes.setdefault(self._find(node), Counter())[self._top(node, tops)] += 1
+        names = {
+            group: min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
+            for group, counter in votes.items()
+        }
+        return {node: names[self._find(node)] for node in self._group}
 
 
 def referenced_ids(message: NormalizedMessage) -> list[str]:
