@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import create_engine, make_url, text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from twcs_data import write_csv  # noqa: E402
+from twcs_data import write_csv
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "dialoga_bench"

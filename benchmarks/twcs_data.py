@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from dialoga.channels.importers.twcs import COLUMNS
+
 BRANDS = [f"brand_{i:02d}" for i in range(20)]
 OPENERS = [
     "@{brand} my order still hasn't arrived and nobody answers, what is going on?",
@@ -27,15 +29,6 @@ REPLIES = [
     "@{customer} We do! Our team will email you the details today.",
 ]
 FOLLOW_UPS = ["@{brand} done, sent it", "@{brand} fatto, grazie", "@{brand} still waiting..."]
-HEADER = [
-    "tweet_id",
-    "author_id",
-    "inbound",
-    "created_at",
-    "text",
-    "response_tweet_id",
-    "in_response_to_tweet_id",
-]
 
 
 def _stamp(moment: datetime) -> str:
@@ -79,5 +72,5 @@ def write_csv(path: Path, count: int, seed: int = 7) -> None:
     """Write ``count`` rows to ``path``, streaming."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADER)
+        writer.writerow(COLUMNS)
         writer.writerows(rows(count, seed))

@@ -34,7 +34,7 @@ def _worker() -> str:
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this pytest worker."""
     base = make_url(POSTGRES_URL)
-    name = f"dialoga_test_{_worker()}"
+    name = f"dialoga_test_{_worker()}_{os.getpid()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
