@@ -649,6 +649,22 @@ def test_an_identity_recognised_as_the_brand_loses_its_contact(
         assert _count(session, Contact) == 1
 
 
+def test_an_author_the_batch_calls_the_brand_is_the_brand_whatever_its_order(
+    sessions: sessionmaker[Session], channel: Channel
+) -> None:
+    unaware = NormalizedAuthor("twitter", "acme", handle="acme_it")
+    _ingest(
+        sessions,
+        channel,
+        [_msg("1", unaware, 0), _msg("2", GIULIA, 1, "1"), _msg("3", BRAND, 2, "2")],
+    )
+
+    brand = _identity(sessions, "twitter", "acme")
+    assert (brand.is_brand, brand.contact_id) == (True, None)
+    with sessions() as session:
+        assert _count(session, Contact) == 1
+
+
 def test_the_same_email_on_two_networks_joins_one_contact(
     sessions: sessionmaker[Session], workspace: Workspace
 ) -> None:

@@ -109,7 +109,9 @@ def resolve_identities(
     """
     wanted: dict[IdentityKey, NormalizedAuthor] = {}
     for author in authors:
-        wanted.setdefault((author.network, author.external_id), author)
+        key = (author.network, author.external_id)
+        if key not in wanted or (author.is_brand and not wanted[key].is_brand):
+            wanted[key] = author  # one mention as the brand makes it the brand
     cached = known or {}
     resolved = {key: cached[key] for key in wanted if key in cached}
     resolved.update(_load_identities(session, workspace_id, [k for k in wanted if k not in cached]))

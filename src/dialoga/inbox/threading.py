@@ -37,10 +37,16 @@ class ThreadForest:
         if child == parent:
             return
         self._roots = None
+        # A loop is only possible inside one tree: walk up only then.
+        same_tree = (
+            child in self._group
+            and parent in self._group
+            and (self._find(child) == self._find(parent))
+        )
         self._union(child, parent)
         if child in self._direct or (child in self._parent and not direct):
             return
-        if self._leads_to(parent, child):
+        if same_tree and self._leads_to(parent, child):
             return
         self._parent[child] = parent
         if direct:
