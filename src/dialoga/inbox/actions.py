@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
@@ -79,6 +80,7 @@ MESSAGE_COLUMNS = (
 )
 CONVERSATION_KIND = {"dm": "dm", "email": "email"}
 
+_summary_values = attrgetter(*SUMMARY_COLUMNS)
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
 
@@ -434,7 +436,7 @@ def _write_conversations(
     new_rows = []
     updates = []
     for conversation_id, summary in summaries.items():
-        values = tuple(getattr(summary, name) for name in SUMMARY_COLUMNS)
+        values = _summary_values(summary)
         if conversation_id in plan.new:
             root, first = plan.new[conversation_id]
             kind = CONVERSATION_KIND.get(first.kind, "thread")

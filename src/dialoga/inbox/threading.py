@@ -116,15 +116,22 @@ class ThreadForest:
         return top
 
     def _name_trees(self) -> dict[str, str]:
+        """Each node's tree key: the top its nodes lead to (the most of them, if links
+        disagree; then the smallest id, so the choice does not depend on arrival order)."""
         tops: dict[str, str] = {}
-        votes: dict[str, Counter[str]] = {}
+        first_top: dict[str, str] = {}
+        disputed: set[str] = set()
         for node in self._group:
-            votes.setdefault(self._find(node), Counter())[self._top(node, tops)] += 1
-        names = {
-            group: min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
-            for group, counter in votes.items()
-        }
-        return {node: names[self._find(node)] for node in self._group}
+            group, top = self._find(node), self._top(node, tops)
+            if first_top.setdefault(group, top) != top:
+                disputed.add(group)
+        votes: dict[str, Counter[str]] = {group: Counter() for group in disputed}
+        for node in self._group:
+            if (group := self._find(node)) in votes:
+                votes[group][tops[node]] += 1
+        for group, counter in votes.items():
+            first_top[group] = min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
+        return {node: first_top[self._find(node)] for node in self._group}
 
 
 def referenced_ids(message: NormalizedMessage) -> list[str]:
