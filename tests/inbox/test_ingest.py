@@ -365,12 +365,6 @@ def test_grandchild_then_child_then_parent_in_three_batches(
     assert _events(sessions) == [("first_response", "2", "1", 600), ("reply", "2", "1", 600)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a message that only names its parent (In-Reply-To, no References) "
-    "arriving after a descendant whose References skipped it opens a second "
-    "conversation: its id was a placeholder inside the first one, keyed by the root",
-)
 def test_email_reply_arriving_after_its_own_answer_joins_that_thread(
     sessions: sessionmaker[Session], workspace: Workspace
 ) -> None:

@@ -32,7 +32,7 @@ from dialoga.core.db import (
     is_in,
     lock_for_writing,
 )
-from dialoga.inbox.models import Conversation, Message
+from dialoga.inbox.models import Conversation, Message, ThreadAlias
 from dialoga.inbox.summary import ConversationSummary
 from dialoga.inbox.threading import ThreadForest, referenced_ids
 from dialoga.insights.actions import do_record_events
@@ -83,6 +83,7 @@ CONVERSATION_KIND = {"dm": "dm", "email": "email"}
 _summary_values = attrgetter(*SUMMARY_COLUMNS)
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
+_aliases = cast(Table, ThreadAlias.__table__)
 
 
 @dataclass(slots=True)
@@ -115,6 +116,7 @@ class _Plan:
     conversation_of_root: dict[str, int] = field(default_factory=dict)
     new: dict[int, tuple[str, NormalizedMessage]] = field(default_factory=dict)
     replay: set[int] = field(default_factory=set)
+    placeholders: list[tuple[int, str, int]] = field(default_factory=list)
 
 
 def ingest(
@@ -139,14 +141,21 @@ def ingest(
         session, channel.workspace_id, (m.author for m in fresh), known_identities
     )
     placed = [_place(m, identities[(m.author.network, m.author.external_id)]) for m in fresh]
-    forest = _thread_forest(session, channel.id, fresh)
-    plan = _plan_conversations(session, channel, forest, placed)
+    forest, stored_messages = _thread_forest(session, channel.id, fresh)
+    plan = _plan_conversations(session, channel, forest, placed, stored_messages)
     for item, message_id in zip(placed, allocate_ids(session, Message, len(placed)), strict=True):
         item.conversation_id = plan.conversation_of_root[forest.root(item.message.external_id)]
         item.message_id = message_id
     summaries = _advance_summaries(session, placed, plan)
     _write_conversations(session, channel, plan, summaries)
     _insert_messages(session, channel, placed)
+    bulk_insert(
+        session,
+        _aliases,
+        ("channel_id", "external_id", "conversation_id"),
+        plan.placeholders,
+        on_conflict_do_nothing=("channel_id", "external_id"),
+    )
     result.events = _record_facts(session, channel, summaries)
     result.imported = len(placed)
     result.conversations_created = len(plan.new)
@@ -180,11 +189,15 @@ def _place(message: NormalizedMessage, identity: ResolvedIdentity) -> _Placed:
 
 def _thread_forest(
     session: Session, channel_id: int, fresh: list[NormalizedMessage]
-) -> ThreadForest:
-    """The forest of this batch, grafted onto the conversations of parents already stored."""
+) -> tuple[ThreadForest, set[str]]:
+    """The forest of this batch, grafted onto the conversations of parents already stored.
+
+    Also returns the referenced ids that are stored messages.
+    """
     forest = ThreadForest()
     own_ids = {m.external_id for m in fresh}
     outside = sorted({ref for m in fresh for ref in referenced_ids(m)} - own_ids)
+    stored: set[str] = set()
     for chunk in chunked(outside):
         rows = session.execute(
             select(Message.external_id, Conversation.thread_key)
@@ -194,18 +207,25 @@ def _thread_forest(
         )
         for external_id, thread_key in rows:
             forest.attach(external_id, thread_key)
+            stored.add(external_id)
     for message in fresh:
         forest.add_message(message)
-    return forest
+    return forest, stored
 
 
 def _plan_conversations(
-    session: Session, channel: Channel, forest: ThreadForest, placed: list[_Placed]
+    session: Session,
+    channel: Channel,
+    forest: ThreadForest,
+    placed: list[_Placed],
+    stored_messages: set[str],
 ) -> _Plan:
     """Map each tree root to a conversation: stored, merged from several, or new.
 
-    A stored conversation keyed by any node of the tree belongs to it (a reply that came
-    before its parent waits under the parent's id); several such are merged (rare).
+    A stored conversation keyed by any node of the tree, or holding it as a placeholder,
+    belongs to it (a reply that came before its parent waits under the parent's id);
+    several such are merged (rare). Ids the tree names that are not stored become
+    placeholders of its conversation.
     """
     first_message: dict[str, NormalizedMessage] = {}
     for item in placed:
@@ -215,17 +235,23 @@ def _plan_conversations(
         root = forest.root(node)
         if root in first_message:
             members[root].append(node)
-    stored = _stored_conversations(session, channel.id, [n for g in members.values() for n in g])
+    keys, aliases = _stored_keys(session, channel.id, [n for g in members.values() for n in g])
     plan = _Plan()
     missing = []
     for root in first_message:
-        found = sorted(stored[node] for node in members[root] if node in stored)
+        found = sorted(
+            {
+                keys.get(node) or aliases[node]
+                for node in members[root]
+                if node in keys or node in aliases
+            }
+        )
         if not found:
             missing.append(root)
             continue
-        target = next((cid for cid in found if stored.get(root) == cid), found[0])
+        target = next((cid for cid in found if keys.get(root) == cid), found[0])
         others = [cid for cid in found if cid != target]
-        if others or stored.get(root) != target:
+        if others or keys.get(root) != target:
             _merge_into(session, target, others, root)
             plan.replay.add(target)
         plan.conversation_of_root[root] = target
@@ -234,18 +260,40 @@ def _plan_conversations(
     ):
         plan.conversation_of_root[root] = conversation_id
         plan.new[conversation_id] = (root, first_message[root])
+    own = {item.message.external_id for item in placed}
+    plan.placeholders = [
+        (channel.id, node, plan.conversation_of_root[root])
+        for root, nodes in members.items()
+        for node in nodes
+        if node != root
+        and node not in own
+        and node not in stored_messages
+        and node not in keys
+        and node not in aliases
+    ]
     return plan
 
 
-def _stored_conversations(session: Session, channel_id: int, keys: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    statement = select(Conversation.thread_key, Conversation.id).where(
-        Conversation.channel_id == channel_id
-    )
-    for chunk in chunked(sorted(set(keys))):
-        rows = session.execute(statement.where(is_in(session, Conversation.thread_key, chunk)))
-        found.update({thread_key: conversation_id for thread_key, conversation_id in rows})
-    return found
+def _stored_keys(
+    session: Session, channel_id: int, nodes: list[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Conversations keyed by any of ``nodes``, and those holding one as a placeholder."""
+    keys: dict[str, int] = {}
+    aliases: dict[str, int] = {}
+    for chunk in chunked(sorted(set(nodes))):
+        rows = session.execute(
+            select(Conversation.thread_key, Conversation.id)
+            .where(Conversation.channel_id == channel_id)
+            .where(is_in(session, Conversation.thread_key, chunk))
+        )
+        keys.update({thread_key: conversation_id for thread_key, conversation_id in rows})
+        rows = session.execute(
+            select(ThreadAlias.external_id, ThreadAlias.conversation_id)
+            .where(ThreadAlias.channel_id == channel_id)
+            .where(is_in(session, ThreadAlias.external_id, chunk))
+        )
+        aliases.update({external_id: conversation_id for external_id, conversation_id in rows})
+    return keys, aliases
 
 
 def _merge_into(session: Session, target_id: int, others: list[int], root: str) -> None:
@@ -259,6 +307,11 @@ def _merge_into(session: Session, target_id: int, others: list[int], root: str) 
         session.execute(
             update(ReportingEvent)
             .where(ReportingEvent.conversation_id.in_(others))
+            .values(conversation_id=target_id)
+        )
+        session.execute(
+            update(ThreadAlias)
+            .where(ThreadAlias.conversation_id.in_(others))
             .values(conversation_id=target_id)
         )
         session.execute(delete(Conversation).where(Conversation.id.in_(others)))

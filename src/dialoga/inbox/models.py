@@ -81,3 +81,22 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     url: Mapped[str | None] = mapped_column(Text)
+
+
+class ThreadAlias(Base):
+    """An id a conversation's messages name but that is not stored (yet): a placeholder.
+
+    E-mail ``References`` may name messages the mailbox never had. When one of them
+    arrives later, naming only its own parent, its placeholder tells which conversation it
+    belongs to.
+    """
+
+    __tablename__ = "thread_alias"
+    __table_args__ = (UniqueConstraint("channel_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(400))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), index=True
+    )
