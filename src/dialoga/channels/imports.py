@@ -40,13 +40,12 @@ from dialoga.contacts.models import Contact, Identity
 from dialoga.core.clock import utcnow
 from dialoga.core.db import refresh_statistics, transaction
 from dialoga.core.errors import DialogaError, ValidationError
-from dialoga.core.readahead import read_ahead
 from dialoga.inbox.actions import ingest
 from dialoga.inbox.models import Conversation, Message
 from dialoga.insights.models import ReportingEvent
 
 ProgressCallback = Callable[[int, int], None]
-IDENTITY_CACHE_LIMIT = 200_000
+IDENTITY_CACHE_LIMIT = 20_000
 GROWING_TABLES = (Message, Conversation, Identity, Contact, ReportingEvent)
 
 
@@ -218,12 +217,11 @@ def _consume(
     batch_size: int,
     on_progress: ProgressCallback | None,
 ) -> None:
-    for chunk in read_ahead(source, batch_size):
-        for item in chunk:
-            if batcher.add(item, write_rejection) >= batch_size:
-                batcher.flush()
-                if on_progress is not None:
-                    on_progress(source.progress.done, source.progress.total)
+    for item in source:
+        if batcher.add(item, write_rejection) >= batch_size:
+            batcher.flush()
+            if on_progress is not None:
+                on_progress(source.progress.done, source.progress.total)
     batcher.flush()
     if on_progress is not None:
         on_progress(source.progress.total, source.progress.total)
