@@ -38,7 +38,7 @@ REJECTIONS = [
     (11, "tweet_id must be a number, not '12x'"),
     (12, "inbound must be true or false, not 'Maybe'"),
     (13, "expected 7 fields, found 4"),
-    (14, "the row is not valid UTF-8"),
+    (14, "text is not valid UTF-8"),
 ]
 # how the rejects file shows the row of line 14: bytes that are not UTF-8 read \xNN
 RAW_BAD_BYTES = (
@@ -183,7 +183,7 @@ def test_a_row_with_bytes_that_are_not_utf8_is_rejected_alone() -> None:
     messages, rejections = _split(list(CustomerSupportCsv(BAD_BYTES)))
 
     assert list(messages) == ["501", "503"]
-    assert [(r.line, r.reason) for r in rejections] == [(3, "the row is not valid UTF-8")]
+    assert [(r.line, r.reason) for r in rejections] == [(3, "text is not valid UTF-8")]
 
 
 def test_a_jsonl_file_is_not_read_as_twcs() -> None:
@@ -211,7 +211,7 @@ def test_import_stores_threads_summaries_people_and_facts(
             "tweet_id must be a number, not": 1,
             "inbound must be true or false, not": 1,
             "expected 7 fields, found 4": 1,
-            "the row is not valid UTF-8": 1,
+            "text is not valid UTF-8": 1,
         }
     )
     assert _threads(sessions) == THREADS
@@ -323,7 +323,7 @@ def test_a_row_that_is_not_utf8_goes_to_the_rejects_file(
     assert (summary.imported, summary.rejected) == (2, 1)
     assert summary.rejects_path is not None
     record = json.loads(summary.rejects_path.read_text(encoding="utf-8"))
-    assert (record["line"], record["reason"]) == (3, "the row is not valid UTF-8")
+    assert (record["line"], record["reason"]) == (3, "text is not valid UTF-8")
     assert "caf\\xe9 \\xff bad bytes" in record["raw"]
 
 
@@ -401,7 +401,7 @@ def test_cli_import_reimport_and_export(cli_env: dict[str, str], tmp_path: Path)
     counts = {row: _table_value(first.stdout, row) for row in ("imported", "already present")}
     assert counts == {"imported": 11, "already present": 0}
     assert _table_value(first.stdout, "rejected") == 4
-    assert _table_value(first.stdout, "  the row is not valid UTF-8") == 1
+    assert _table_value(first.stdout, "  text is not valid UTF-8") == 1
     assert _table_value(first.stdout, "  expected 7 fields, found 4") == 1
     rejects = tmp_path / "sample.csv.rejects.jsonl"  # beside where it runs, by default
     assert f"Rejected rows, with file, line and reason: {rejects.name}" in first.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dialoga.channels.base import (
     ImportFormatError,
+    MessageKind,
     NormalizedAuthor,
     NormalizedMessage,
     Parsed,
@@ -22,8 +23,8 @@ from dialoga.channels.base import (
 from dialoga.channels.importers.fields import (
     MAX_TEXT_CHARS,
     boolean,
+    bounded,
     checked_text,
-    has_invalid_utf8,
     numeric_id,
     optional_numeric_id,
     raw_excerpt,
@@ -41,6 +42,9 @@ COLUMNS = [
     "in_response_to_tweet_id",
 ]
 NETWORK = "twitter"
+ID_CHARS = 64
+ACCOUNT_CHARS = 320
+AUTHOR_CACHE_LIMIT = 10_000
 
 
 class CustomerSupportCsv:
@@ -55,6 +59,7 @@ class CustomerSupportCsv:
         with open_text(self.path, self.progress) as handle:
             reader = csv.reader(handle)
             self._check_header(next(reader, None))
+            authors: dict[tuple[str, bool], NormalizedAuthor] = {}
             while True:
                 try:
                     row = next(reader)
@@ -63,7 +68,7 @@ class CustomerSupportCsv:
                 except csv.Error as error:
                     yield Rejection(self.path.name, reader.line_num, f"unreadable CSV: {error}")
                     continue
-                yield parse_row(row, self.path.name, reader.line_num)
+                yield parse_row(row, self.path.name, reader.line_num, authors)
 
     def _check_header(self, header: list[str] | None) -> None:
         names = [name.strip() for name in header or []]
@@ -75,8 +80,13 @@ class CustomerSupportCsv:
             )
 
 
-def parse_row(row: list[str], source: str, line: int) -> Parsed:
-    """One CSV row as a normalized message, or the reason it cannot be one."""
+def parse_row(
+    row: list[str], source: str, line: int, authors: dict[tuple[str, bool], NormalizedAuthor]
+) -> Parsed:
+    """One CSV row as a normalized message, or the reason it cannot be one.
+
+    ``authors`` remembers the authors met so far (most rows are by a few brand accounts).
+    """
     if len(row) != len(COLUMNS):
         return Rejection(
             source,
@@ -85,28 +95,42 @@ def parse_row(row: list[str], source: str, line: int) -> Parsed:
             raw_excerpt(",".join(row)),
         )
     tweet_id, author_id, inbound, created_at, text, _responses, parent = row
-    # The other fields are digits, booleans and dates: their parsers refuse stray bytes.
-    if has_invalid_utf8([author_id, text]):
-        return Rejection(source, line, "the row is not valid UTF-8", raw_excerpt(",".join(row)))
     try:
-        external_id = numeric_id(tweet_id, "tweet_id")
+        external_id = bounded(numeric_id(tweet_id, "tweet_id"), "tweet_id", ID_CHARS)
         is_inbound = boolean(inbound, "inbound")
         moment = twitter_date(created_at)
         parent_id = optional_numeric_id(parent, "in_response_to_tweet_id")
         body = checked_text(text)
+        author = _author(author_id, is_inbound, authors)
     except ValueError as error:
         return Rejection(source, line, str(error), raw_excerpt(",".join(row)))
-    author = author_id.strip()
-    if not author:
-        return Rejection(source, line, "author_id is empty", raw_excerpt(",".join(row)))
+    if is_inbound:
+        kind: MessageKind = "reply" if parent_id else "mention"
+    else:
+        kind = "reply" if parent_id else "post"
     return NormalizedMessage(
         external_id=external_id,
-        author=NormalizedAuthor(NETWORK, author, handle=author, is_brand=not is_inbound),
+        author=author,
         created_at=moment,
         text=body,
-        kind=("reply" if parent_id else "mention")
-        if is_inbound
-        else ("reply" if parent_id else "post"),
+        kind=kind,
         direction="inbound" if is_inbound else "outbound",
-        in_reply_to=parent_id,
+        in_reply_to=parent_id and bounded(parent_id, "in_response_to_tweet_id", ID_CHARS),
     )
+
+
+def _author(
+    author_id: str, is_inbound: bool, authors: dict[tuple[str, bool], NormalizedAuthor]
+) -> NormalizedAuthor:
+    known = authors.get((author_id, is_inbound))
+    if known is not None:
+        return known
+    handle = bounded(checked_text(author_id.strip(), "author_id"), "author_id", ACCOUNT_CHARS)
+    if not handle:
+        raise ValueError("author_id is empty")
+    if len(authors) >= AUTHOR_CACHE_LIMIT:
+        authors.clear()
+    authors[(author_id, is_inbound)] = author = NormalizedAuthor(
+        NETWORK, handle, handle=handle, is_brand=not is_inbound
+    )
+    return author
