@@ -14,9 +14,9 @@ from dialoga.channels.base import SourceProgress
 def open_text(path: Path, progress: SourceProgress) -> Iterator[io.TextIOWrapper]:
     """Open ``path`` as UTF-8 text; bytes that are not UTF-8 survive as surrogates.
 
-    Readers check rows (``fields.checked_text``, ``fields.has_invalid_utf8``) and reject them, instead of
-    failing the whole file or silently changing the text. ``progress`` follows the bytes
-    the text layer has consumed.
+    Readers check rows (``fields.checked_text``, ``fields.has_invalid_utf8``) and reject
+    them, instead of failing the whole file or silently changing the text. ``progress``
+    follows the bytes the text layer has consumed.
     """
     raw = path.open("rb")
     progress.total = path.stat().st_size
