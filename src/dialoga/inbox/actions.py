@@ -261,8 +261,9 @@ def _plan_conversations(
         plan.conversation_of_root[root] = conversation_id
         plan.new[conversation_id] = (root, first_message[root])
     own = {item.message.external_id for item in placed}
+    channel_id = channel.id
     plan.placeholders = [
-        (channel.id, node, plan.conversation_of_root[root])
+        (channel_id, node, plan.conversation_of_root[root])
         for root, nodes in members.items()
         for node in nodes
         if node != root
@@ -488,14 +489,13 @@ def _write_conversations(
     """Insert the new conversations and update the others, each with its summary."""
     new_rows = []
     updates = []
+    workspace_id, channel_id = channel.workspace_id, channel.id
     for conversation_id, summary in summaries.items():
         values = _summary_values(summary)
         if conversation_id in plan.new:
             root, first = plan.new[conversation_id]
             kind = CONVERSATION_KIND.get(first.kind, "thread")
-            new_rows.append(
-                (conversation_id, channel.workspace_id, channel.id, root, kind, *values)
-            )
+            new_rows.append((conversation_id, workspace_id, channel_id, root, kind, *values))
         else:
             updates.append((*values, conversation_id))
     bulk_insert(session, _conversations, NEW_CONVERSATION_COLUMNS, new_rows)
@@ -530,10 +530,11 @@ def _insert_messages(session: Session, channel: Channel, placed: list[_Placed]) 
 def _record_facts(
     session: Session, channel: Channel, summaries: dict[int, ConversationSummary]
 ) -> int:
+    workspace_id, channel_id = channel.workspace_id, channel.id
     events = [
         (
-            channel.workspace_id,
-            channel.id,
+            workspace_id,
+            channel_id,
             conversation_id,
             fact.message_id,
             fact.kind,
