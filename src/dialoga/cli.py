@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from dialoga.core.errors import DialogaError
 from dialoga.runtime import Runtime
@@ -24,6 +25,18 @@ app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 
 
+def _ready_runtime() -> Runtime:
+    """The runtime from the environment, its database schema brought up to date."""
+    runtime = Runtime.from_env()
+    try:
+        runtime.upgrade_database()
+    except OperationalError as error:
+        raise _fail(
+            DialogaError(f"cannot open the database {runtime.safe_database_url}: {error.orig}")
+        ) from None
+    return runtime
+
+
 def _fail(error: DialogaError) -> typer.Exit:
     console.print(f"[bold red]Error:[/] {error}", highlight=False)
     return typer.Exit(code=2)
@@ -32,8 +45,7 @@ def _fail(error: DialogaError) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
-    runtime = Runtime.from_env()
-    runtime.upgrade_database()
+    runtime = _ready_runtime()
     console.print(f"Database ready: {runtime.safe_database_url}")
 
 
@@ -47,7 +59,7 @@ def workspace_create(
     from dialoga.accounts.actions import check_create_workspace, do_create_workspace
     from dialoga.core.db import transaction
 
-    runtime = Runtime.from_env()
+    runtime = _ready_runtime()
     try:
         with transaction(runtime.sessions) as session:
             check_create_workspace(session, slug, name or slug)
@@ -79,7 +91,7 @@ def import_file(
     """Import a file into a channel: idempotent, streaming, with a rejects file."""
     from dialoga.channels.imports import ImportRequest, run_import
 
-    runtime = Runtime.from_env()
+    runtime = _ready_runtime()
     request = ImportRequest(
         format=fmt,
         path=path,
@@ -134,7 +146,7 @@ def export_conversations(
 
     if fmt != "jsonl":
         raise _fail(DialogaError(f"unknown export format {fmt!r}; known: jsonl"))
-    runtime = Runtime.from_env()
+    runtime = _ready_runtime()
     try:
         with runtime.sessions() as session:
             if output is None:
@@ -154,8 +166,7 @@ def demo(
     """Load the demo workspace (Italian and English conversations on several channels)."""
     from dialoga.demo.load import load_demo
 
-    runtime = Runtime.from_env()
-    runtime.upgrade_database()
+    runtime = _ready_runtime()
     try:
         report = load_demo(runtime.sessions, slug)
     except DialogaError as error:
@@ -171,8 +182,7 @@ def serve(
     """Run the web application."""
     import uvicorn
 
-    runtime = Runtime.from_env()
-    runtime.upgrade_database()
+    runtime = _ready_runtime()
     bind_host = host or runtime.settings.host
     bind_port = port or runtime.settings.port
     console.print(f"Dialoga on http://{bind_host}:{bind_port}/")

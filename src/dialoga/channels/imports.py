@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +45,7 @@ from dialoga.inbox.models import Conversation, Message
 from dialoga.insights.models import ReportingEvent
 
 ProgressCallback = Callable[[int, int], None]
+T = TypeVar("T")
 IDENTITY_CACHE_LIMIT = 20_000
 GROWING_TABLES = (Message, Conversation, Identity, Contact, ReportingEvent)
 
@@ -86,13 +87,18 @@ def run_import(
     if not request.path.exists():
         raise ValidationError(f"{request.path} does not exist")
     network = request.network or spec.network
-    source = spec.open(request.path, request.brand_ids, network)
+    source = _unreadable_as_error(
+        lambda: spec.open(request.path, request.brand_ids, network), request.path
+    )
     channel, run_id = _prepare(factory, request, network)
     summary = ImportSummary(rejects_path=request.rejects_path)
     try:
         with _rejects_file(request.rejects_path) as rejects:
             batcher = _Batcher(factory, channel, run_id, summary)
-            _consume(batcher, source, rejects, request.batch_size, on_progress)
+            _unreadable_as_error(
+                lambda: _consume(batcher, source, rejects, request.batch_size, on_progress),
+                request.path,
+            )
     except DialogaError as error:
         with transaction(factory) as session:
             do_finish_import(session, run_id, actor=request.actor, error=str(error))
@@ -102,6 +108,14 @@ def run_import(
     if summary.rejected == 0:
         summary.rejects_path = None
     return summary
+
+
+def _unreadable_as_error(step: Callable[[], T], path: Path) -> T:
+    """Run ``step``; a file that cannot be read (a folder, no permission) is a user error."""
+    try:
+        return step()
+    except OSError as error:
+        raise ValidationError(f"cannot read {path}: {error.strerror or error}") from None
 
 
 def _format(name: str) -> ImportFormat:

@@ -118,6 +118,13 @@ def raw_excerpt(text: str) -> str:
     return _SURROGATE.sub(_escaped, text[:MAX_RAW_CHARS])
 
 
+def shown(text: str, limit: int = 80) -> str:
+    """Text fit to quote in a one-line message: invisible and control characters escaped."""
+    excerpt = raw_excerpt(text[:limit])
+    visible = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in excerpt)
+    return visible + ("..." if len(text) > limit else "")
+
+
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"

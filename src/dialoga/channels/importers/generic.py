@@ -38,6 +38,9 @@ from dialoga.channels.importers.fields import (
     iso_date,
     raw_excerpt,
 )
+from dialoga.channels.importers.fields import (
+    shown as shown_text,
+)
 from dialoga.channels.importers.textfile import open_text
 
 MESSAGE_COLUMNS = ("external_id", "created_at", "text", "author_id")
@@ -167,7 +170,7 @@ class GenericCsv:
         raise ImportFormatError(
             f"{self.path.name} is not a generic CSV file: its first line should name the "
             f"columns {', '.join(MESSAGE_COLUMNS)} (or external_id and record, for a file of "
-            f"profiles), but it has {raw_excerpt(shown)}."
+            f"profiles), but it has {shown_text(shown)}."
         )
 
     def _row(self, header: list[str], row: list[str], line: int, raw: str) -> Parsed:

@@ -28,6 +28,7 @@ from dialoga.channels.importers.fields import (
     numeric_id,
     optional_numeric_id,
     raw_excerpt,
+    shown,
     twitter_date,
 )
 from dialoga.channels.importers.textfile import open_text
@@ -73,10 +74,10 @@ class CustomerSupportCsv:
     def _check_header(self, header: list[str] | None) -> None:
         names = [name.strip() for name in header or []]
         if [name.lower() for name in names] != COLUMNS:
-            shown = raw_excerpt(", ".join(names[:8]))[:200] if names else "nothing"
+            found = shown(", ".join(names[:8])) if names else "nothing"
             raise ImportFormatError(
                 f"{self.path.name} is not a Customer Support on Twitter CSV: its first line "
-                f"should name the columns {', '.join(COLUMNS)}, but it has {shown}."
+                f"should name the columns {', '.join(COLUMNS)}, but it has {found}."
             )
 
 
