@@ -81,6 +81,7 @@ MESSAGE_COLUMNS = (
 CONVERSATION_KIND = {"dm": "dm", "email": "email"}
 
 _summary_values = attrgetter(*SUMMARY_COLUMNS)
+_created_at = attrgetter("created_at")
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, Message.__table__)
 _aliases = cast(Table, ThreadAlias.__table__)
@@ -136,7 +137,7 @@ def ingest(
     result.already_present = len(messages) - len(fresh)
     if not fresh:
         return result
-    fresh.sort(key=lambda m: m.created_at)
+    fresh.sort(key=_created_at)
     identities = resolve_identities(
         session, channel.workspace_id, (m.author for m in fresh), known_identities
     )

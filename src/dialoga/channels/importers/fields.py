@@ -26,6 +26,7 @@ def twitter_date(value: str) -> datetime:
     parts = value.split()
     if len(parts) == 6 and parts[1] in _MONTHS:
         hour, minute, second = parts[3].split(":")
+        zone = _offset(parts[4])
         moment = datetime(
             int(parts[5]),
             _MONTHS[parts[1]],
@@ -33,9 +34,9 @@ def twitter_date(value: str) -> datetime:
             int(hour),
             int(minute),
             int(second),
-            tzinfo=_offset(parts[4]),
+            tzinfo=zone,
         )
-        return moment.astimezone(UTC)
+        return moment if zone is UTC else moment.astimezone(UTC)
     return iso_date(value)
 
 
