@@ -11,8 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dialoga.core.clock import utcnow
 from dialoga.core.db import Base, UTCDateTime
 
-ROLES = ("owner", "admin", "agent", "analyst")
-
 
 class Workspace(Base):
     """A tenant: one brand or one client of an agency. Every other row belongs to one."""
@@ -49,7 +47,7 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(16), default="agent")
+    role: Mapped[str] = mapped_column(String(16), default="agent")  # owner, admin, agent, analyst
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dialoga.core.clock import utcnow
 from dialoga.core.db import Base, UTCDateTime
 
-STAGES = ("new", "engaged", "community", "advocate", "customer")
-
 
 class Contact(Base):
     """A person the brand talks to, whatever network they write from."""
@@ -24,7 +22,7 @@ class Contact(Base):
     )
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
-    stage: Mapped[str] = mapped_column(String(16), default="new")
+    stage: Mapped[str] = mapped_column(String(16), default="new")  # new ... advocate, customer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,10 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dialoga.core.db import Base, UTCDateTime
 
-DIRECTIONS = ("inbound", "outbound")
-MESSAGE_KINDS = ("mention", "comment", "reply", "dm", "email", "post")
-CONVERSATION_KINDS = ("thread", "dm", "email")
-
 
 class Conversation(Base):
     """A thread on one channel: a reply tree, a DM thread or an e-mail thread.
@@ -34,7 +30,7 @@ class Conversation(Base):
     workspace_id: Mapped[int] = mapped_column()  # the channel's: no key of its own to check
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
     thread_key: Mapped[str] = mapped_column(String(400))
-    kind: Mapped[str] = mapped_column(String(16), default="thread")
+    kind: Mapped[str] = mapped_column(String(16), default="thread")  # thread, dm, email
     subject: Mapped[str | None] = mapped_column(String(400))
     identity_id: Mapped[int | None] = mapped_column(ForeignKey("identity.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -70,8 +66,8 @@ class Message(Base):
     channel_id: Mapped[int] = mapped_column()
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(400))
-    direction: Mapped[str] = mapped_column(String(8))
-    kind: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8))  # inbound, outbound
+    kind: Mapped[str] = mapped_column(String(16))  # channels.base.MessageKind
     author_identity_id: Mapped[int | None] = mapped_column(
         ForeignKey("identity.id", ondelete="SET NULL")
     )

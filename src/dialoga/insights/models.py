@@ -11,8 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dialoga.core.clock import utcnow
 from dialoga.core.db import Base, UTCDateTime
 
-EVENT_KINDS = ("first_response", "reply", "resolved", "reopened", "follow_up_sent", "breach")
-
 
 class ReportingEvent(Base):
     """A fact: a first response, a reply, a resolution. Never updated, never deleted.
@@ -33,7 +31,7 @@ class ReportingEvent(Base):
     channel_id: Mapped[int | None] = mapped_column()
     conversation_id: Mapped[int | None] = mapped_column()
     message_id: Mapped[int | None] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))  # first_response, reply, reopened, ...
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delay_seconds: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
