@@ -61,3 +61,24 @@ def test_an_unreachable_database_is_one_error_not_a_traceback(tmp_path: Path) ->
     assert result.returncode == 2
     assert "Error: cannot open the database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_people_members_and_tokens_from_the_command_line(tmp_path: Path) -> None:
+    env = _fresh_env(tmp_path)
+    env["DIALOGA_PASSWORD"] = "una-password-lunga"
+    _run(env, "workspace", "create", "acme")
+
+    user = _run(env, "user", "create", "Giulia@Example.it", "--name", "Giulia Rossi")
+    member = _run(
+        env, "member", "add", "giulia@example.it", "--workspace", "acme", "--role", "admin"
+    )
+    again = _run(env, "member", "add", "giulia@example.it", "--workspace", "acme")
+    token = _run(env, "token", "create", "giulia@example.it", "--workspace", "acme")
+    outsider = _run(env, "token", "create", "giulia@example.it", "--workspace", "nope")
+
+    assert user.returncode == 0, user.stderr
+    assert member.returncode == 0 and "now admin of 'acme'" in member.stderr
+    assert again.returncode == 2 and "already a member" in again.stderr
+    assert token.returncode == 0
+    assert token.stdout.strip().startswith("dlg_") and len(token.stdout.strip()) > 40
+    assert outsider.returncode == 2 and "does not exist" in outsider.stderr

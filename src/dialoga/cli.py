@@ -19,9 +19,17 @@ app = typer.Typer(help="Dialoga: one team inbox, no comment unanswered.", no_arg
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 workspace_app = typer.Typer(help="Workspaces (tenants).", no_args_is_help=True)
 export_app = typer.Typer(help="Export data.", no_args_is_help=True)
+user_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
+member_app = typer.Typer(
+    help="Who works in which workspace, with which role.", no_args_is_help=True
+)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(export_app, name="export")
+app.add_typer(user_app, name="user")
+app.add_typer(member_app, name="member")
+app.add_typer(token_app, name="token")
 console = Console(stderr=True)
 
 
@@ -67,6 +75,83 @@ def workspace_create(
     except DialogaError as error:
         raise _fail(error) from None
     console.print(f"Workspace {slug!r} created.")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument(help="E-mail address, used to sign in.")],
+    name: Annotated[str, typer.Option(help="Name shown to colleagues.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="DIALOGA_PASSWORD",
+            help="Asked for when not given (or read from DIALOGA_PASSWORD).",
+        ),
+    ],
+    locale: Annotated[str, typer.Option(help="Language of the interface: it or en.")] = "it",
+) -> None:
+    """Create a person who can sign in (the password is stored as an argon2 hash)."""
+    from dialoga.accounts.actions import check_create_user, do_create_user
+    from dialoga.core.db import transaction
+
+    runtime = _ready_runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            check_create_user(session, email, name, password, locale)
+            do_create_user(session, email, name, password, actor="cli", locale=locale)
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print(f"User {email.lower()!r} created.")
+
+
+@member_app.command("add")
+def member_add(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    role: Annotated[str, typer.Option(help="owner, admin, agent or analyst.")] = "agent",
+) -> None:
+    """Give a user a role in a workspace."""
+    from dialoga.accounts.actions import check_add_member, do_add_member
+    from dialoga.accounts.queries import user_by_email, workspace_by_slug
+    from dialoga.core.db import transaction
+
+    runtime = _ready_runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            found = workspace_by_slug(session, workspace)
+            user = user_by_email(session, email)
+            check_add_member(session, found.id, user.id, role)
+            do_add_member(session, found.id, user.id, role, actor="cli")
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print(f"{user.email} is now {role} of {workspace!r}.")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Argument(help="The member's e-mail address.")],
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Create an API token for a member; it is printed once and stored only as a digest."""
+    from dialoga.accounts.access import access_workspace
+    from dialoga.accounts.actions import do_create_api_token
+    from dialoga.accounts.queries import user_by_email
+    from dialoga.core.db import transaction
+
+    runtime = _ready_runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            user = user_by_email(session, email)
+            _, member = access_workspace(session, user.id, workspace)
+            token = do_create_api_token(session, member, name, actor="cli")
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print("API token (shown once, keep it secret):")
+    typer.echo(token)
 
 
 @app.command("import")

@@ -17,3 +17,7 @@ class ValidationError(DialogaError):
 
 class ImportFormatError(DialogaError):
     """A file is not in the format the importer was asked to read."""
+
+
+class PermissionDeniedError(DialogaError):
+    """The member exists but their role does not allow this."""
