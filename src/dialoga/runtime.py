@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,18 @@ class Runtime:
     def safe_database_url(self) -> str:
         """The database URL without its password, fit for printing."""
         return make_url(self.settings.resolved_database_url()).render_as_string(hide_password=True)
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies: configured, or made once and kept on disk."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        path = self.settings.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     def upgrade_database(self) -> None:
         """Bring the schema to the latest migration (creating it on an empty database)."""

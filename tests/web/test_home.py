@@ -14,7 +14,6 @@ from dialoga.channels.base import NormalizedAuthor, NormalizedMessage
 from dialoga.core.db import transaction
 from dialoga.inbox.actions import ingest
 from dialoga.runtime import Runtime
-from dialoga.web.app import create_app
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> \u202egnp.exe'
 
@@ -35,19 +34,19 @@ def _store_waiting(sessions: sessionmaker[Session], workspace: Workspace, count:
         ingest(session, channel, messages)
 
 
-def test_health_endpoint_reaches_the_database(runtime: Runtime) -> None:
-    response = TestClient(create_app(runtime)).get("/healthz")
+def test_health_endpoint_reaches_the_database(client: TestClient) -> None:
+    response = client.get("/healthz")
 
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
 
 
 def test_home_lists_the_longest_waiting_conversations_with_hostile_text_inert(
-    runtime: Runtime, workspace: Workspace
+    runtime: Runtime, workspace: Workspace, member_client: TestClient
 ) -> None:
     _store_waiting(runtime.sessions, workspace, 3)
 
-    page = TestClient(create_app(runtime)).get("/").text
+    page = member_client.get("/").text
 
     assert "ACME S.p.A." in page
     assert "<script>" not in page
@@ -57,9 +56,9 @@ def test_home_lists_the_longest_waiting_conversations_with_hostile_text_inert(
 
 
 def test_home_runs_the_same_number_of_queries_whatever_the_data(
-    runtime: Runtime, workspace: Workspace
+    runtime: Runtime, workspace: Workspace, member_client: TestClient
 ) -> None:
-    client = TestClient(create_app(runtime))
+    client = member_client
     statements: list[str] = []
     event.listen(runtime.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
 

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     ingest_batch_size: int = 5000
+    secret_key: str | None = None
+    secure_cookies: bool = False
 
     def resolved_database_url(self) -> str:
         """The configured database, or the embedded SQLite file in the data directory."""

@@ -14,8 +14,13 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialoga.accounts.actions import check_create_workspace, do_create_workspace
-from dialoga.accounts.models import Workspace
+from dialoga.accounts.actions import (
+    check_create_workspace,
+    do_add_member,
+    do_create_user,
+    do_create_workspace,
+)
+from dialoga.accounts.models import User, Workspace
 from dialoga.audience.actions import do_store_profiles
 from dialoga.audience.models import FollowerProfile
 from dialoga.channels.actions import do_get_or_create_channel
@@ -33,6 +38,8 @@ from dialoga.inbox.actions import ingest
 from dialoga.inbox.models import Conversation, Message
 
 ACTOR = "demo"
+DEMO_EMAIL = "demo@caffeaurora.it"
+DEMO_PASSWORD = "caffe-aurora-demo"  # noqa: S105 - the demo account, documented in the README
 DEFAULT_SEED = 20_240_917
 INGEST_ORDER = ("email", "blog", "x", "mastodon", "bluesky")
 AUDITED_CHANNELS = ("x", "mastodon")
@@ -77,11 +84,22 @@ def _load(session: Session, slug: str, rng: random.Random, now: datetime) -> Wor
     for key in INGEST_ORDER:
         ingest(session, channels[key], messages[key])
     _link_people(session, workspace.id, people)
+    _add_demo_owner(session, workspace.id)
     for spec in CHANNELS:
         if spec.key in AUDITED_CHANNELS:
             profiles = make_followers(rng, spec, people, now)
             do_store_profiles(session, workspace.id, channels[spec.key].id, profiles, now.date())
     return workspace
+
+
+def _add_demo_owner(session: Session, workspace_id: int) -> None:
+    """The account to sign in with: made once, owner of every demo workspace."""
+    user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    if user is None:
+        user = do_create_user(
+            session, DEMO_EMAIL, "Marta (Caffè Aurora)", DEMO_PASSWORD, actor=ACTOR
+        )
+    do_add_member(session, workspace_id, user.id, "owner", actor=ACTOR)
 
 
 def _link_people(session: Session, workspace_id: int, people: list[Person]) -> None:
@@ -140,5 +158,6 @@ def _describe(session: Session, workspace: Workspace) -> str:
         f"messages ({share}% in Italian, the rest in English): {awaiting} await a reply and "
         f"{answered} have been answered. {contacts} contacts, {multi} of them on more than one "
         f"network; {profiles} follower profiles on X and Mastodon ready for the audience "
-        f"audit. Open it with: dialoga serve"
+        f"audit. Open it with: dialoga serve, and sign in as {DEMO_EMAIL} with the password "
+        f"{DEMO_PASSWORD}"
     )

@@ -29,23 +29,26 @@ class WorkspaceOverview:
 
 
 def _count_by_workspace(
-    session: Session, entity: Any, *where: ColumnElement[bool]
+    session: Session, entity: Any, workspace_ids: list[int], *where: ColumnElement[bool]
 ) -> dict[int, int]:
     statement = (
-        select(entity.workspace_id, func.count()).where(*where).group_by(entity.workspace_id)
+        select(entity.workspace_id, func.count())
+        .where(entity.workspace_id.in_(workspace_ids), *where)
+        .group_by(entity.workspace_id)
     )
     return {workspace_id: count for workspace_id, count in session.execute(statement)}
 
 
-def workspace_overview(session: Session) -> list[WorkspaceOverview]:
-    """Every workspace with a few counts, one grouped query per count."""
-    channels = _count_by_workspace(session, Channel)
-    contacts = _count_by_workspace(session, Contact)
-    conversations = _count_by_workspace(session, Conversation)
-    messages = _count_by_workspace(session, Message)
+def workspace_overview(session: Session, workspace_ids: list[int]) -> list[WorkspaceOverview]:
+    """The given workspaces with a few counts, one grouped query per count."""
+    channels = _count_by_workspace(session, Channel, workspace_ids)
+    contacts = _count_by_workspace(session, Contact, workspace_ids)
+    conversations = _count_by_workspace(session, Conversation, workspace_ids)
+    messages = _count_by_workspace(session, Message, workspace_ids)
     awaiting = _count_by_workspace(
         session,
         Conversation,
+        workspace_ids,
         Conversation.awaiting_since.is_not(None),
         Conversation.status == "open",
     )
@@ -59,7 +62,9 @@ def workspace_overview(session: Session) -> list[WorkspaceOverview]:
             messages.get(w.id, 0),
             awaiting.get(w.id, 0),
         )
-        for w in session.scalars(select(Workspace).order_by(Workspace.name))
+        for w in session.scalars(
+            select(Workspace).where(Workspace.id.in_(workspace_ids)).order_by(Workspace.name)
+        )
     ]
 
 
@@ -75,8 +80,10 @@ class Overdue:
     last_text: str | None
 
 
-def overdue_conversations(session: Session, limit: int = 10) -> list[Overdue]:
-    """The open conversations that have waited longest for a reply, across workspaces."""
+def overdue_conversations(
+    session: Session, workspace_ids: list[int], limit: int = 10
+) -> list[Overdue]:
+    """The open conversations of these workspaces that have waited longest for a reply."""
     person = aliased(Identity)
     last_inbound = (
         select(Message.text)
@@ -100,6 +107,7 @@ def overdue_conversations(session: Session, limit: int = 10) -> list[Overdue]:
         .join(Channel, Channel.id == Conversation.channel_id)
         .outerjoin(person, person.id == Conversation.identity_id)
         .outerjoin(Contact, Contact.id == person.contact_id)
+        .where(Conversation.workspace_id.in_(workspace_ids))
         .where(Conversation.status == "open")
         .where(Conversation.awaiting_since.is_not(None))
         .order_by(Conversation.awaiting_since)

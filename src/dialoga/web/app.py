@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import timedelta
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI
 from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
 
 from dialoga import __version__
-from dialoga.inbox.queries import overdue_conversations, workspace_overview
 from dialoga.runtime import Runtime
+from dialoga.web.routes import auth, home
 
-TEMPLATES = Path(__file__).parent / "templates"
+SESSION_DAYS = 14
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     """The web application for ``runtime``'s database."""
     app = FastAPI(title="Dialoga", version=__version__)
-    templates = Jinja2Templates(directory=TEMPLATES)
     app.state.runtime = runtime
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=runtime.session_secret(),
+        session_cookie="dialoga_session",
+        max_age=int(timedelta(days=SESSION_DAYS).total_seconds()),
+        same_site="lax",
+        https_only=runtime.settings.secure_cookies,
+    )
+    app.include_router(auth.router)
+    app.include_router(home.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -28,16 +36,6 @@ def create_app(runtime: Runtime) -> FastAPI:
         with runtime.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
-
-    @app.get("/", response_class=HTMLResponse)
-    def home(request: Request) -> HTMLResponse:
-        """The workspaces with their conversations awaiting a reply."""
-        with runtime.sessions() as session:
-            overview = workspace_overview(session)
-            overdue = overdue_conversations(session)
-        return templates.TemplateResponse(
-            request, "home.html", {"overview": overview, "overdue": overdue}
-        )
 
     return app
 
