@@ -10,7 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from dialoga import __version__
 from dialoga.runtime import Runtime
-from dialoga.web.routes import auth, home
+from dialoga.web.routes import api, auth, home
 
 SESSION_DAYS = 14
 
@@ -29,6 +29,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.include_router(auth.router)
     app.include_router(home.router)
+    app.include_router(api.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

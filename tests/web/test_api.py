@@ -1,0 +1,156 @@
+"""The JSON API: authentication, the queue, one conversation, and tenancy checked over
+every API route the app has (a new route cannot skip it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialoga.accounts.actions import do_add_member, do_create_api_token, do_create_workspace
+from dialoga.accounts.models import Workspace
+from dialoga.channels.actions import do_get_or_create_channel
+from dialoga.channels.base import NormalizedAuthor, NormalizedMessage
+from dialoga.core.db import transaction
+from dialoga.inbox.actions import ingest
+from dialoga.inbox.queries import queue
+from dialoga.runtime import Runtime
+from dialoga.web.app import create_app
+
+from .conftest import make_user
+
+START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+BRAND = NormalizedAuthor("twitter", "acme", handle="acme", is_brand=True)
+
+
+def _conversations(sessions: sessionmaker[Session], workspace: Workspace, count: int) -> None:
+    """``count`` questions; the even ones answered; older questions wait longer."""
+    messages = []
+    for i in range(count):
+        author = NormalizedAuthor("twitter", f"u{workspace.id}-{i}", handle=f"user{i}")
+        asked = START + timedelta(minutes=i)
+        messages.append(NormalizedMessage(f"{workspace.id}-q{i}", author, asked, f"domanda {i}"))
+        if i % 2 == 0:
+            messages.append(
+                NormalizedMessage(
+                    f"{workspace.id}-a{i}",
+                    BRAND,
+                    asked + timedelta(minutes=5),
+                    "risposta",
+                    in_reply_to=f"{workspace.id}-q{i}",
+                )
+            )
+    with transaction(sessions, write_lock=True) as session:
+        channel = do_get_or_create_channel(session, workspace.id, "X", "twitter", actor="test")
+        ingest(session, channel, messages)
+
+
+def _token(sessions: sessionmaker[Session], workspace: Workspace, email: str) -> str:
+    user = make_user(sessions, email)
+    with transaction(sessions) as session:
+        member = do_add_member(session, workspace.id, user.id, "agent", actor="test")
+        return do_create_api_token(session, member, "tests", actor="test")
+
+
+@pytest.fixture
+def two_tenants(runtime: Runtime, workspace: Workspace) -> tuple[Workspace, Workspace, str]:
+    with transaction(runtime.sessions) as session:
+        rival = do_create_workspace(session, "rival", "Rival", actor="test")
+    _conversations(runtime.sessions, workspace, 4)
+    _conversations(runtime.sessions, rival, 3)
+    return workspace, rival, _token(runtime.sessions, workspace, "giulia@example.it")
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_api_wants_a_valid_token_or_a_session(client: TestClient) -> None:
+    assert client.get("/api/v1/workspaces").status_code == 401
+    assert client.get("/api/v1/workspaces", headers=_auth("dlg_nope")).status_code == 401
+
+
+def test_the_queue_puts_the_longest_waiting_first(
+    client: TestClient, two_tenants: tuple[Workspace, Workspace, str]
+) -> None:
+    workspace, _, token = two_tenants
+
+    listed = client.get("/api/v1/workspaces", headers=_auth(token)).json()
+    items = client.get(
+        f"/api/v1/workspaces/{workspace.slug}/conversations", headers=_auth(token)
+    ).json()
+
+    assert listed == [{"slug": "acme", "name": "ACME S.p.A.", "role": "agent"}]
+    waiting = [item["last_inbound_text"] for item in items if item["awaiting_since"]]
+    assert waiting == ["domanda 1", "domanda 3"]
+    assert [item["awaiting_since"] is None for item in items] == [False, False, True, True]
+
+
+def test_one_conversation_with_its_messages(
+    client: TestClient, two_tenants: tuple[Workspace, Workspace, str]
+) -> None:
+    workspace, _, token = two_tenants
+    first = client.get(
+        f"/api/v1/workspaces/{workspace.slug}/conversations",
+        params={"limit": 10},
+        headers=_auth(token),
+    ).json()
+    answered = next(item for item in first if item["awaiting_since"] is None)
+
+    detail = client.get(
+        f"/api/v1/workspaces/{workspace.slug}/conversations/{answered['id']}", headers=_auth(token)
+    ).json()
+
+    assert [m["direction"] for m in detail["messages"]] == ["inbound", "outbound"]
+    assert detail["messages"][1]["author"] == "acme"
+    assert detail["contact_identities"][0]["network"] == "twitter"
+
+
+def _workspace_routes(runtime: Runtime) -> list[str]:
+    """Every GET path under a workspace, from the app's own OpenAPI description."""
+    paths = create_app(runtime).openapi()["paths"]
+    return [path for path, methods in paths.items() if "{slug}" in path and "get" in methods]
+
+
+def test_every_workspace_route_hides_other_tenants(
+    runtime: Runtime, client: TestClient, two_tenants: tuple[Workspace, Workspace, str]
+) -> None:
+    workspace, rival, token = two_tenants
+    own = client.get(
+        f"/api/v1/workspaces/{workspace.slug}/conversations", headers=_auth(token)
+    ).json()[0]["id"]
+    with runtime.sessions() as session:
+        theirs = queue(session, rival.id)[0].id
+    routes = _workspace_routes(runtime)
+    assert routes, "the API has workspace routes"
+
+    for path in routes:
+        known = {"slug", "conversation_id"}
+        params = {part.strip("{}") for part in path.split("/") if part.startswith("{")}
+        assert params <= known, f"{path}: teach this test its parameters"
+        foreign = path.replace("{slug}", rival.slug).replace("{conversation_id}", str(theirs))
+        assert client.get(foreign, headers=_auth(token)).status_code == 404, foreign
+        if "{conversation_id}" in path:
+            mixed = path.replace("{slug}", workspace.slug).replace("{conversation_id}", str(theirs))
+            assert client.get(mixed, headers=_auth(token)).status_code == 404, mixed
+        mine = path.replace("{slug}", workspace.slug).replace("{conversation_id}", str(own))
+        assert client.get(mine, headers=_auth(token)).status_code == 200, mine
+
+
+def test_the_queue_costs_the_same_queries_for_any_page_size(
+    runtime: Runtime, client: TestClient, two_tenants: tuple[Workspace, Workspace, str]
+) -> None:
+    workspace, _, token = two_tenants
+    statements: list[str] = []
+    event.listen(runtime.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    url = f"/api/v1/workspaces/{workspace.slug}/conversations"
+
+    client.get(url, params={"limit": 1}, headers=_auth(token))
+    one = len(statements)
+    statements.clear()
+    client.get(url, params={"limit": 200}, headers=_auth(token))
+
+    assert len(statements) == one
