@@ -52,7 +52,7 @@ def test_a_wrong_password_is_refused_without_saying_whether_the_user_exists(
         )
 
     assert [page.status_code for page in pages] == [400, 400]
-    assert all("wrong e-mail or password" in page.text for page in pages)
+    assert all("E-mail o password errate." in page.text for page in pages)
     assert client.get("/", follow_redirects=False).status_code == 303
 
 

@@ -242,7 +242,10 @@ def do_accept_invitation(session: Session, invitation: Invitation, user: User) -
 
 @dataclass(frozen=True, slots=True)
 class SignIn:
-    """The outcome of a sign-in: the user, or why not (never saying if the e-mail exists)."""
+    """The outcome of a sign-in: the user, or why not (never saying if the e-mail exists).
+
+    ``refusal`` is ``"wrong_credentials"`` or ``"too_many_attempts"``.
+    """
 
     user: User | None
     refusal: str | None = None
@@ -256,14 +259,14 @@ def do_sign_in(session: Session, email: str, password: str, address: str) -> Sig
     email = email.strip().lower()
     now = utcnow()
     if _too_many_failures(session, email, address, now):
-        return SignIn(None, "too many attempts: wait a few minutes and try again")
+        return SignIn(None, "too_many_attempts")
     user = session.scalar(select(User).where(User.email == email))
     if user is None or not verify_password(user.password_hash, password[:MAX_PASSWORD_CHARS]):
         if user is None:
             verify_password(None, password[:MAX_PASSWORD_CHARS])  # same time either way
         session.add(LoginAttempt(email=email[:320], address=address[:64], attempted_at=now))
         session.flush()
-        return SignIn(None, "wrong e-mail or password")
+        return SignIn(None, "wrong_credentials")
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
     return SignIn(user)
 

@@ -11,15 +11,17 @@ from dialoga.accounts.actions import do_sign_in
 from dialoga.core.db import transaction
 from dialoga.runtime import Runtime
 from dialoga.web.security import CSRF_FIELD, check_csrf, csrf_token, sign_in
-from dialoga.web.templating import templates
+from dialoga.web.templating import page
 
 router = APIRouter()
 
 
-def _signin_page(request: Request, error: str | None = None, email: str = "") -> HTMLResponse:
-    context = {"csrf": csrf_token(request), "error": error, "email": email}
-    status = 400 if error else 200
-    return templates.TemplateResponse(request, "signin.html", context, status_code=status)
+REFUSALS = {"wrong_credentials": "signin.wrong", "too_many_attempts": "signin.too_many"}
+
+
+def _signin_page(request: Request, refusal: str | None = None, email: str = "") -> HTMLResponse:
+    context = {"csrf": csrf_token(request), "error": REFUSALS.get(refusal or ""), "email": email}
+    return page(request, "signin.html", context, status_code=400 if refusal else 200)
 
 
 @router.get("/signin", response_class=HTMLResponse)

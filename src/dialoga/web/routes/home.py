@@ -9,7 +9,7 @@ from dialoga.accounts.queries import memberships
 from dialoga.inbox.queries import overdue_conversations, workspace_overview
 from dialoga.runtime import Runtime
 from dialoga.web.security import csrf_token, signed_in_user
-from dialoga.web.templating import templates
+from dialoga.web.templating import page
 
 router = APIRouter()
 
@@ -26,4 +26,4 @@ def home(request: Request) -> Response:
         overview = workspace_overview(session, workspace_ids)
         overdue = overdue_conversations(session, workspace_ids)
     context = {"user": user, "overview": overview, "overdue": overdue, "csrf": csrf_token(request)}
-    return templates.TemplateResponse(request, "home.html", context)
+    return page(request, "home.html", context, user)
