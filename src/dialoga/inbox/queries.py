@@ -137,13 +137,27 @@ def queue(
 ) -> list[QueueItem]:
     """Conversations of one workspace, most overdue first (those awaiting a reply before the
     others, oldest wait first), in one query whatever the page size."""
-    person = aliased(Identity)
     overdue_first = (
         Conversation.awaiting_since.is_(None),
         Conversation.awaiting_since,
         Conversation.id,
     )
     statement = (
+        _listed_conversations()
+        .where(Conversation.workspace_id == workspace_id, Conversation.status == status)
+        .order_by(*overdue_first)
+        .offset(offset)
+        .limit(limit)
+    )
+    if channel_id is not None:
+        statement = statement.where(Conversation.channel_id == channel_id)
+    return [QueueItem(*row) for row in session.execute(statement)]
+
+
+def _listed_conversations(*extra: Any) -> Any:
+    """The columns of a ``QueueItem`` (then ``extra``), with the channel and the contact."""
+    person = aliased(Identity)
+    return (
         select(
             Conversation.id,
             Channel.name,
@@ -156,18 +170,12 @@ def queue(
             Conversation.last_message_at,
             Conversation.message_count,
             _last_inbound_text(),
+            *extra,
         )
         .join(Channel, Channel.id == Conversation.channel_id)
         .outerjoin(person, person.id == Conversation.identity_id)
         .outerjoin(Contact, Contact.id == person.contact_id)
-        .where(Conversation.workspace_id == workspace_id, Conversation.status == status)
-        .order_by(*overdue_first)
-        .offset(offset)
-        .limit(limit)
     )
-    if channel_id is not None:
-        statement = statement.where(Conversation.channel_id == channel_id)
-    return [QueueItem(*row) for row in session.execute(statement)]
 
 
 def _last_inbound_text() -> Any:
@@ -207,26 +215,10 @@ def conversation_detail(
     session: Session, workspace_id: int, conversation_id: int
 ) -> ConversationDetail:
     """One conversation of this workspace (another workspace's is ``NotFoundError``)."""
-    person = aliased(Identity)
     found = session.execute(
-        select(
-            Conversation.id,
-            Channel.name,
-            Channel.network,
-            Conversation.kind,
-            Conversation.status,
-            Conversation.subject,
-            Contact.display_name,
-            Conversation.awaiting_since,
-            Conversation.last_message_at,
-            Conversation.message_count,
-            _last_inbound_text(),
-            person.contact_id,
+        _listed_conversations(Contact.id).where(
+            Conversation.workspace_id == workspace_id, Conversation.id == conversation_id
         )
-        .join(Channel, Channel.id == Conversation.channel_id)
-        .outerjoin(person, person.id == Conversation.identity_id)
-        .outerjoin(Contact, Contact.id == person.contact_id)
-        .where(Conversation.workspace_id == workspace_id, Conversation.id == conversation_id)
     ).first()
     if found is None:
         raise NotFoundError(f"conversation {conversation_id} does not exist")
