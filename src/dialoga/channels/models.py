@@ -25,6 +25,9 @@ class Channel(Base):
     handle: Mapped[str | None] = mapped_column(String(200))
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counts the writes to its conversations (an ingest batch, a reply, an assignment):
+    # open pages poll the sum over a workspace's channels to know when to refresh.
+    activity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ImportRun(Base):

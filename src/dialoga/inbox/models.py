@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dialoga.core.clock import utcnow
 from dialoga.core.db import Base, UTCDateTime
 
 
@@ -16,13 +19,17 @@ class Conversation(Base):
     ``identity_id`` is the person the brand talks with; their contact is found through
     it, so linking identities of one person never rewrites conversations. The summary
     columns (counts, first response, what is awaiting a reply) are kept up to date by
-    ingest so the queue never re-reads every message.
+    ingest so the queue never re-reads every message. ``due_at`` is when the reply it
+    awaits is due under the workspace's SLA policy (none when nothing awaits a reply);
+    ``breached_at`` is when that deadline was seen passed and the breach recorded.
+    ``language``, ``sentiment`` and ``intent`` describe its latest inbound message.
     """
 
     __tablename__ = "conversation"
     __table_args__ = (
         UniqueConstraint("channel_id", "thread_key"),
-        Index("ix_conversation_queue", "workspace_id", "status", "awaiting_since"),
+        Index("ix_conversation_queue", "workspace_id", "status", "due_at", "id"),
+        Index("ix_conversation_assignee", "assignee_id"),
         Index("ix_conversation_identity", "identity_id"),
     )
 
@@ -44,6 +51,17 @@ class Conversation(Base):
     awaiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     inbound_count: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_reason: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(8))
+    sentiment: Mapped[str | None] = mapped_column(String(16))  # negative, neutral, positive
+    intent: Mapped[str | None] = mapped_column(String(32))
 
 
 class Message(Base):
@@ -77,6 +95,14 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     url: Mapped[str | None] = mapped_column(Text)
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    intent: Mapped[str | None] = mapped_column(String(32))
+    # A reply written in Dialoga: who wrote it, and where its delivery stands
+    # (queued, sent, failed); imported messages have neither.
+    author_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    delivery: Mapped[str | None] = mapped_column(String(16))
 
 
 class ThreadAlias(Base):
@@ -96,3 +122,83 @@ class ThreadAlias(Base):
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversation.id", ondelete="CASCADE"), index=True
     )
+
+
+class Note(Base):
+    """An internal note by a member, about a conversation or about a contact; never sent."""
+
+    __tablename__ = "note"
+    __table_args__ = (
+        Index("ix_note_conversation", "conversation_id"),
+        Index("ix_note_contact", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE")
+    )
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SavedReply(Base):
+    """A reply text kept for reuse, with placeholders such as ``{first_name}``."""
+
+    __tablename__ = "saved_reply"
+    __table_args__ = (UniqueConstraint("workspace_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Label(Base):
+    """A workspace's tag for conversations (``billing``, ``idea``...)."""
+
+    __tablename__ = "label"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+
+
+class ConversationLabel(Base):
+    """A label put on a conversation."""
+
+    __tablename__ = "conversation_label"
+    __table_args__ = (Index("ix_conversation_label_label", "label_id", "conversation_id"),)
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), primary_key=True
+    )
+    label_id: Mapped[int] = mapped_column(
+        ForeignKey("label.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SlaPolicy(Base):
+    """A workspace's response targets, counted in business hours of its time zone.
+
+    ``business_hours`` maps a weekday (``"0"`` = Monday) to ``[start, end]`` pairs of
+    ``"HH:MM"``; an empty mapping means the clock always runs.
+    """
+
+    __tablename__ = "sla_policy"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_response_minutes: Mapped[int] = mapped_column(Integer)
+    next_response_minutes: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    business_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
