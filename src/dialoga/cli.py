@@ -24,12 +24,16 @@ member_app = typer.Typer(
     help="Who works in which workspace, with which role.", no_args_is_help=True
 )
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+sla_app = typer.Typer(
+    help="Response targets (SLA) in business hours, and their breaches.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(export_app, name="export")
 app.add_typer(user_app, name="user")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")
+app.add_typer(sla_app, name="sla")
 console = Console(stderr=True)
 
 
@@ -152,6 +156,91 @@ def token_create(
         raise _fail(error) from None
     console.print("API token (shown once, keep it secret):")
     typer.echo(token)
+
+
+@sla_app.command("show")
+def sla_show(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> None:
+    """Print the workspace's response targets, business hours and time zone."""
+    from dialoga.accounts.queries import workspace_by_slug
+    from dialoga.inbox.sla_actions import policy_for
+
+    runtime = _ready_runtime()
+    try:
+        with runtime.sessions() as session:
+            policy = policy_for(session, workspace_by_slug(session, workspace).id)
+    except DialogaError as error:
+        raise _fail(error) from None
+    table = Table(title=f"SLA of {workspace}", show_header=False)
+    table.add_row("first response", f"{policy.first_response_minutes} minutes")
+    table.add_row("next response", f"{policy.next_response_minutes} minutes")
+    table.add_row("business hours", policy.hours_text)
+    table.add_row("time zone", policy.timezone)
+    if policy.is_default:
+        table.add_row("", "(defaults: no policy set)")
+    Console().print(table)
+
+
+@sla_app.command("set")
+def sla_set(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    first_response: Annotated[
+        int, typer.Option(help="Minutes of business time to a first response.")
+    ] = 60,
+    next_response: Annotated[
+        int, typer.Option(help="Minutes of business time to each later response.")
+    ] = 240,
+    hours: Annotated[
+        str,
+        typer.Option(
+            help='Business hours, e.g. "mon-fri 09:00-13:00,14:00-18:00; sat 09:00-12:00" '
+            '(lun..dom too); "always" for round the clock.'
+        ),
+    ] = "mon-fri 09:00-18:00",
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA time zone (default: the workspace's).")
+    ] = None,
+) -> None:
+    """Set the workspace's response targets; awaited replies are rescheduled."""
+    from dialoga.accounts.queries import workspace_by_slug
+    from dialoga.core.clock import utcnow
+    from dialoga.core.db import transaction
+    from dialoga.inbox.sla_actions import check_sla_policy, do_set_sla_policy
+
+    runtime = _ready_runtime()
+    try:
+        with transaction(runtime.sessions, write_lock=True) as session:
+            found = workspace_by_slug(session, workspace)
+            zone = timezone or found.timezone
+            business_hours = check_sla_policy(first_response, next_response, hours, zone)
+            rescheduled = do_set_sla_policy(
+                session,
+                found.id,
+                first_response,
+                next_response,
+                business_hours,
+                zone,
+                actor="cli",
+                now=utcnow(),
+            )
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print(f"SLA of {workspace!r} set; awaited replies rescheduled: {rescheduled:,}.")
+
+
+@sla_app.command("check")
+def sla_check() -> None:
+    """Flag the conversations whose reply is overdue (every workspace), once each."""
+    from dialoga.core.clock import utcnow
+    from dialoga.core.db import transaction
+    from dialoga.inbox.sla_actions import PAGE, do_flag_breaches
+
+    runtime = _ready_runtime()
+    now, flagged, latest = utcnow(), 0, PAGE
+    while latest == PAGE:
+        with transaction(runtime.sessions, write_lock=True) as session:
+            latest = do_flag_breaches(session, now)
+        flagged += latest
+    console.print(f"SLA breaches flagged: {flagged:,}.")
 
 
 @app.command("import")

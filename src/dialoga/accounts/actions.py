@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dialoga.accounts.models import (
@@ -21,7 +21,7 @@ from dialoga.accounts.models import (
 )
 from dialoga.core.clock import utcnow
 from dialoga.core.crypto import hash_password, new_token, token_digest, verify_password
-from dialoga.core.errors import ValidationError
+from dialoga.core.errors import PermissionDeniedError, ValidationError
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
@@ -90,23 +90,48 @@ def do_log(
 
 def check_create_user(session: Session, email: str, name: str, password: str, locale: str) -> None:
     """Refuse a malformed or taken e-mail, an empty name, a short password, a locale we lack."""
-    if not _EMAIL.match(email):
-        raise ValidationError(f"{email!r} is not an e-mail address")
+    _check_email(email)
     if session.scalar(select(User.id).where(User.email == email.lower())) is not None:
-        raise ValidationError(f"a user with e-mail {email.lower()!r} already exists")
+        raise ValidationError(
+            f"a user with e-mail {email.lower()!r} already exists",
+            code="email_taken",
+            email=email.lower(),
+        )
     if not name.strip():
-        raise ValidationError("the user needs a name")
+        raise ValidationError("the user needs a name", code="name_required")
     check_password(password)
     if locale not in LOCALES:
-        raise ValidationError(f"language {locale!r} is not available; choose it or en")
+        raise ValidationError(
+            f"language {locale!r} is not available; choose it or en", code="locale_unknown"
+        )
+
+
+def _check_email(email: str) -> None:
+    if not _EMAIL.match(email):
+        raise ValidationError(f"{email!r} is not an e-mail address", code="email_invalid")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError(
+            f"unknown role {role!r}; roles: {', '.join(ROLES)}", code="role_unknown"
+        )
 
 
 def check_password(password: str) -> None:
     """Refuse passwords too short to resist guessing, or absurdly long."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise ValidationError(
+            f"the password needs at least {MIN_PASSWORD_CHARS} characters",
+            code="password_too_short",
+            count=MIN_PASSWORD_CHARS,
+        )
     if len(password) > MAX_PASSWORD_CHARS:
-        raise ValidationError(f"the password may have at most {MAX_PASSWORD_CHARS} characters")
+        raise ValidationError(
+            f"the password may have at most {MAX_PASSWORD_CHARS} characters",
+            code="password_too_long",
+            count=MAX_PASSWORD_CHARS,
+        )
 
 
 def do_create_user(
@@ -125,15 +150,21 @@ def do_create_user(
     return user
 
 
+def do_set_locale(session: Session, user_id: int, locale: str) -> None:
+    """The language the interface speaks to this user (one of ``LOCALES``)."""
+    session.execute(update(User).where(User.id == user_id).values(locale=locale))
+
+
 def check_add_member(session: Session, workspace_id: int, user_id: int, role: str) -> None:
     """Refuse an unknown role, or a user already in the workspace."""
-    if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    _check_role(role)
     existing = session.scalar(
         select(Member.id).where(Member.workspace_id == workspace_id, Member.user_id == user_id)
     )
     if existing is not None:
-        raise ValidationError("that person is already a member of this workspace")
+        raise ValidationError(
+            "that person is already a member of this workspace", code="already_member"
+        )
 
 
 def do_add_member(
@@ -153,6 +184,72 @@ def do_add_member(
         {"user_id": user_id, "role": role},
     )
     return member
+
+
+def check_invite(
+    session: Session, workspace_id: int, inviter_role: str, email: str, role: str
+) -> None:
+    """Refuse an unknown role, an owner invited by a non-owner, a bad address, a member."""
+    _check_role(role)
+    _check_owner_rights(inviter_role, role)
+    _check_email(email)
+    already = session.scalar(
+        select(Member.id)
+        .join(User, User.id == Member.user_id)
+        .where(Member.workspace_id == workspace_id, User.email == email.lower())
+    )
+    if already is not None:
+        raise ValidationError(
+            "that person is already a member of this workspace", code="already_member"
+        )
+
+
+def check_change_role(session: Session, actor: Member, target: Member, role: str) -> None:
+    """Only an owner makes or unmakes owners; the last owner stays an owner."""
+    _check_role(role)
+    _check_owner_rights(actor.role, role, target.role)
+    if target.role == "owner" and role != "owner":
+        _keep_an_owner(session, target.workspace_id)
+
+
+def do_change_role(session: Session, target: Member, role: str, *, actor: str) -> None:
+    """Give a member another role."""
+    detail = {"from": target.role, "to": role}
+    target.role = role
+    do_log(session, target.workspace_id, actor, "member.role", "member", target.id, detail)
+
+
+def check_remove_member(session: Session, actor: Member, target: Member) -> None:
+    """Only an owner removes an owner, and never the last one."""
+    if target.role == "owner":
+        _check_owner_rights(actor.role, "owner")
+        _keep_an_owner(session, target.workspace_id)
+
+
+def do_remove_member(session: Session, target: Member, *, actor: str) -> None:
+    """Take a member out of the workspace; their API tokens go with the membership."""
+    detail = {"user_id": target.user_id, "role": target.role}
+    session.execute(delete(ApiToken).where(ApiToken.member_id == target.id))
+    session.execute(delete(Member).where(Member.id == target.id))
+    do_log(session, target.workspace_id, actor, "member.remove", "member", target.id, detail)
+
+
+def _check_owner_rights(actor_role: str, *roles: str) -> None:
+    if "owner" in roles and actor_role != "owner":
+        raise PermissionDeniedError(
+            "only an owner may make, change or remove an owner", code="owner_only"
+        )
+
+
+def _keep_an_owner(session: Session, workspace_id: int) -> None:
+    """Refuse to lose the last owner (owners are locked until commit: no race between two)."""
+    owners = session.scalars(
+        select(Member.id)
+        .where(Member.workspace_id == workspace_id, Member.role == "owner")
+        .with_for_update()
+    ).all()
+    if len(owners) <= 1:
+        raise ValidationError("the workspace needs at least one owner", code="last_owner")
 
 
 def do_create_api_token(session: Session, member: Member, name: str, *, actor: str) -> str:
@@ -192,10 +289,8 @@ def do_invite(
     actor: str,
 ) -> str:
     """An invitation to join with ``role``: the token (for the link) is returned once."""
-    if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if not _EMAIL.match(email):
-        raise ValidationError(f"{email!r} is not an e-mail address")
+    _check_role(role)
+    _check_email(email)
     token = new_token("inv")
     invitation = Invitation(
         workspace_id=workspace_id,
@@ -219,15 +314,29 @@ def do_invite(
     return token
 
 
+def check_open_invitation(session: Session, token: str) -> Invitation:
+    """The invitation behind ``token`` (locked until commit) if it can still be redeemed."""
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.digest == token_digest(token)).with_for_update()
+    )
+    if invitation is None or invitation.accepted_at is not None:
+        raise ValidationError(
+            "this invitation does not exist or has already been used", code="invitation_used"
+        )
+    if invitation.expires_at < utcnow():
+        raise ValidationError(
+            "this invitation has expired; ask for a new one", code="invitation_expired"
+        )
+    return invitation
+
+
 def check_accept_invitation(session: Session, token: str, user: User) -> Invitation:
     """The open invitation behind ``token`` for ``user``'s e-mail, or why it cannot be used."""
-    invitation = session.scalar(select(Invitation).where(Invitation.digest == token_digest(token)))
-    if invitation is None or invitation.accepted_at is not None:
-        raise ValidationError("this invitation does not exist or has already been used")
-    if invitation.expires_at < utcnow():
-        raise ValidationError("this invitation has expired; ask for a new one")
+    invitation = check_open_invitation(session, token)
     if invitation.email != user.email:
-        raise ValidationError("this invitation was sent to another e-mail address")
+        raise ValidationError(
+            "this invitation was sent to another e-mail address", code="invitation_other_email"
+        )
     check_add_member(session, invitation.workspace_id, user.id, invitation.role)
     return invitation
 

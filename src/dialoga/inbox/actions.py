@@ -29,10 +29,13 @@ from dialoga.core.db import (
     bulk_insert,
     bulk_update,
     chunked,
+    insert_ignoring_conflicts,
     is_in,
     lock_for_writing,
 )
-from dialoga.inbox.models import Conversation, Message, ThreadAlias
+from dialoga.inbox.models import Conversation, ConversationLabel, Message, Note, ThreadAlias
+from dialoga.inbox.sla import SlaPolicyView
+from dialoga.inbox.sla_actions import policy_for
 from dialoga.inbox.summary import ConversationSummary
 from dialoga.inbox.threading import ThreadForest, referenced_ids
 from dialoga.insights.actions import do_record_events
@@ -53,6 +56,8 @@ SUMMARY_COLUMNS = (
     "identity_id",
     "subject",
     "status",
+    "due_at",
+    "breached_at",
 )
 NEW_CONVERSATION_COLUMNS = (
     "id",
@@ -147,8 +152,10 @@ def ingest(
     for item, message_id in zip(placed, allocate_ids(session, Message, len(placed)), strict=True):
         item.conversation_id = plan.conversation_of_root[forest.root(item.message.external_id)]
         item.message_id = message_id
-    summaries = _advance_summaries(session, placed, plan)
+    summaries, waits = _advance_summaries(session, placed, plan)
+    _schedule_replies(summaries, waits, policy_for(session, channel.workspace_id))
     _write_conversations(session, channel, plan, summaries)
+    _clear_closures(session, summaries)
     _insert_messages(session, channel, placed)
     bulk_insert(
         session,
@@ -316,10 +323,30 @@ def _merge_into(session: Session, target_id: int, others: list[int], root: str) 
             .where(ThreadAlias.conversation_id.in_(others))
             .values(conversation_id=target_id)
         )
+        session.execute(
+            update(Note).where(Note.conversation_id.in_(others)).values(conversation_id=target_id)
+        )
+        _move_labels(session, target_id, others)
         session.execute(delete(Conversation).where(Conversation.id.in_(others)))
         _keep_earliest_first_response(session, target_id)
     session.execute(
         update(Conversation).where(Conversation.id == target_id).values(thread_key=root)
+    )
+
+
+def _move_labels(session: Session, target_id: int, others: list[int]) -> None:
+    """Put the labels of merged conversations on ``target_id`` (once each).
+
+    Their own rows go with them when they are deleted (``ON DELETE CASCADE``).
+    """
+    label_ids = session.scalars(
+        select(ConversationLabel.label_id).where(ConversationLabel.conversation_id.in_(others))
+    ).all()
+    insert_ignoring_conflicts(
+        session,
+        ConversationLabel,
+        [{"conversation_id": target_id, "label_id": label_id} for label_id in set(label_ids)],
+        ["conversation_id", "label_id"],
     )
 
 
@@ -341,12 +368,16 @@ def _keep_earliest_first_response(session: Session, conversation_id: int) -> Non
 
 def _advance_summaries(
     session: Session, placed: list[_Placed], plan: _Plan
-) -> dict[int, ConversationSummary]:
-    """Walk each touched conversation's new messages (all of them when out of order)."""
+) -> tuple[dict[int, ConversationSummary], dict[int, _Wait]]:
+    """Walk each touched conversation's new messages (all of them when out of order).
+
+    Also returns the wait each stored conversation was in before (see ``_Wait``).
+    """
     batch: dict[int, list[_Placed]] = defaultdict(list)
     for item in placed:
         batch[item.conversation_id].append(item)
     summaries = _load_summaries(session, [cid for cid in batch if cid not in plan.new])
+    waits = {cid: (s.awaiting_since, s.breached_at) for cid, s in summaries.items()}
     late = sorted(
         cid
         for cid, items in batch.items()
@@ -363,7 +394,26 @@ def _advance_summaries(
             continue
         for item in items:
             _advance(summary, item)
-    return summaries
+    return summaries, waits
+
+
+_Wait = tuple[datetime | None, datetime | None]
+"""A stored conversation's ``awaiting_since`` and ``breached_at`` before the batch."""
+
+
+def _schedule_replies(
+    summaries: dict[int, ConversationSummary], waits: dict[int, _Wait], policy: SlaPolicyView
+) -> None:
+    """Set when each conversation's awaited reply is due; a breach flag stays only while
+    the same wait goes on (``inbox.sla_actions``)."""
+    due_at = policy.due_at
+    no_wait: _Wait = (None, None)
+    for conversation_id, summary in summaries.items():
+        awaiting_since = summary.awaiting_since
+        summary.due_at = due_at(awaiting_since, summary.first_response_at)
+        waited, breached_at = waits.get(conversation_id, no_wait)
+        same_wait = awaiting_since is not None and awaiting_since == waited
+        summary.breached_at = breached_at if same_wait else None
 
 
 def _arrives_late(summary: ConversationSummary | None, first_new: _Placed) -> bool:
@@ -501,6 +551,18 @@ def _write_conversations(
             updates.append((*values, conversation_id))
     bulk_insert(session, _conversations, NEW_CONVERSATION_COLUMNS, new_rows)
     bulk_update(session, _conversations, SUMMARY_COLUMNS, updates)
+
+
+def _clear_closures(session: Session, summaries: dict[int, ConversationSummary]) -> None:
+    """A conversation an arriving message woke keeps no resolution nor snooze time (rare)."""
+    woken = sorted(cid for cid, summary in summaries.items() if summary.woken)
+    if woken:
+        session.execute(
+            update(Conversation)
+            .where(is_in(session, Conversation.id, woken))
+            .values(resolved_at=None, resolution_reason=None, snoozed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _insert_messages(session: Session, channel: Channel, placed: list[_Placed]) -> None:

@@ -1,4 +1,8 @@
-"""Reads of conversations and messages."""
+"""Reads of conversations and messages for the home page: counts, what waits longest.
+
+The inbox pages read through ``inbox.queue`` (the queue), ``inbox.context`` (one
+conversation and the contact's card) and ``inbox.search`` (the search box).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from sqlalchemy.orm import Session, aliased
 from dialoga.accounts.models import Workspace
 from dialoga.channels.models import Channel
 from dialoga.contacts.models import Contact, Identity
-from dialoga.core.errors import NotFoundError
 from dialoga.inbox.models import Conversation, Message
+from dialoga.inbox.queue import last_inbound_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,7 @@ def overdue_conversations(
 ) -> list[Overdue]:
     """The open conversations of these workspaces that have waited longest for a reply."""
     person = aliased(Identity)
-    last_inbound = _last_inbound_text()
+    last_inbound = last_inbound_text()
     rows = session.execute(
         select(
             Workspace.name,
@@ -107,148 +111,3 @@ def overdue_conversations(
         .limit(limit)
     )
     return [Overdue(*row) for row in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class QueueItem:
-    """One conversation as the queue lists it."""
-
-    id: int
-    channel: str
-    network: str
-    kind: str
-    status: str
-    subject: str | None
-    contact: str | None
-    awaiting_since: datetime | None
-    last_message_at: datetime
-    message_count: int
-    last_inbound_text: str | None
-
-
-def queue(
-    session: Session,
-    workspace_id: int,
-    *,
-    status: str = "open",
-    channel_id: int | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> list[QueueItem]:
-    """Conversations of one workspace, most overdue first (those awaiting a reply before the
-    others, oldest wait first), in one query whatever the page size."""
-    overdue_first = (
-        Conversation.awaiting_since.is_(None),
-        Conversation.awaiting_since,
-        Conversation.id,
-    )
-    statement = (
-        _listed_conversations()
-        .where(Conversation.workspace_id == workspace_id, Conversation.status == status)
-        .order_by(*overdue_first)
-        .offset(offset)
-        .limit(limit)
-    )
-    if channel_id is not None:
-        statement = statement.where(Conversation.channel_id == channel_id)
-    return [QueueItem(*row) for row in session.execute(statement)]
-
-
-def _listed_conversations(*extra: Any) -> Any:
-    """The columns of a ``QueueItem`` (then ``extra``), with the channel and the contact."""
-    person = aliased(Identity)
-    return (
-        select(
-            Conversation.id,
-            Channel.name,
-            Channel.network,
-            Conversation.kind,
-            Conversation.status,
-            Conversation.subject,
-            Contact.display_name,
-            Conversation.awaiting_since,
-            Conversation.last_message_at,
-            Conversation.message_count,
-            _last_inbound_text(),
-            *extra,
-        )
-        .join(Channel, Channel.id == Conversation.channel_id)
-        .outerjoin(person, person.id == Conversation.identity_id)
-        .outerjoin(Contact, Contact.id == person.contact_id)
-    )
-
-
-def _last_inbound_text() -> Any:
-    return (
-        select(Message.text)
-        .where(Message.conversation_id == Conversation.id)
-        .where(Message.direction == "inbound")
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadMessage:
-    """A message as the conversation view shows it."""
-
-    id: int
-    external_id: str
-    direction: str
-    author: str | None
-    created_at: datetime
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationDetail:
-    """A conversation, its messages in order, and who the person is across networks."""
-
-    item: QueueItem
-    messages: list[ThreadMessage]
-    contact_identities: list[tuple[str, str | None]]
-
-
-def conversation_detail(
-    session: Session, workspace_id: int, conversation_id: int
-) -> ConversationDetail:
-    """One conversation of this workspace (another workspace's is ``NotFoundError``)."""
-    found = session.execute(
-        _listed_conversations(Contact.id).where(
-            Conversation.workspace_id == workspace_id, Conversation.id == conversation_id
-        )
-    ).first()
-    if found is None:
-        raise NotFoundError(f"conversation {conversation_id} does not exist")
-    messages = [
-        ThreadMessage(*row)
-        for row in session.execute(
-            select(
-                Message.id,
-                Message.external_id,
-                Message.direction,
-                func.coalesce(Identity.handle, Identity.external_id),
-                Message.created_at,
-                Message.text,
-            )
-            .outerjoin(Identity, Identity.id == Message.author_identity_id)
-            .where(Message.conversation_id == conversation_id)
-            .order_by(Message.created_at, Message.id)
-        )
-    ]
-    *columns, contact_id = found
-    identities: list[tuple[str, str | None]] = (
-        [
-            (network, handle)
-            for network, handle in session.execute(
-                select(Identity.network, func.coalesce(Identity.handle, Identity.external_id))
-                .where(Identity.contact_id == contact_id)
-                .order_by(Identity.network)
-            )
-        ]
-        if contact_id is not None
-        else []
-    )
-    return ConversationDetail(QueueItem(*columns), messages, identities)

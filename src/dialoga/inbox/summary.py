@@ -38,7 +38,14 @@ class ConversationSummary:
     identity_id: int | None = None
     subject: str | None = None
     status: str = "open"
+    # When the awaited reply is due (SLA) and whether this wait was flagged as breached:
+    # set by ingest from the workspace's policy once the messages have been walked.
+    due_at: datetime | None = None
+    breached_at: datetime | None = None
     facts: list[Fact] = field(default_factory=list)
+    # Set when an arriving message brought the conversation back from resolved or
+    # snoozed: its resolution and snooze time no longer hold.
+    woken: bool = False
 
     def advance(
         self,
@@ -53,7 +60,8 @@ class ConversationSummary:
         """Add one message, in time order, noting the facts it implies.
 
         ``arriving`` is false for a message already stored, walked again to rebuild the
-        summary: it cannot reopen the conversation.
+        summary: it cannot reopen the conversation. An arriving inbound message reopens a
+        resolved conversation (a ``reopened`` fact) and wakes a snoozed one.
         """
         self.message_count += 1
         if self.started_at is None or created_at < self.started_at:
@@ -78,9 +86,13 @@ class ConversationSummary:
         self.last_inbound_at = created_at
         if self.awaiting_since is None:
             self.awaiting_since = created_at
-        if self.status == "resolved" and arriving:
-            self.status = "open"
+        if not arriving or self.status == "open":
+            return
+        if self.status == "resolved":
             self.facts.append(Fact("reopened", message_id, created_at))
+        # a snoozed conversation is woken early by the person: not a reopening
+        self.status = "open"
+        self.woken = True
 
     def _advance_outbound(self, created_at: datetime, message_id: int) -> None:
         self.last_outbound_at = created_at

@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from dialoga import __version__
 from dialoga.runtime import Runtime
-from dialoga.web.routes import api, auth, home
+from dialoga.web.deps import SignInRequired, signin_location
+from dialoga.web.routes import (
+    api,
+    auth,
+    home,
+    inbox,
+    inbox_actions,
+    invitations,
+    live,
+    saved_replies,
+    settings,
+)
+from dialoga.web.security import signed_in_user
+from dialoga.web.templating import page
 
 SESSION_DAYS = 14
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -27,9 +46,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         same_site="lax",
         https_only=runtime.settings.secure_cookies,
     )
-    app.include_router(auth.router)
-    app.include_router(home.router)
-    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    routers = (auth, home, inbox, inbox_actions, live, saved_replies, settings, invitations, api)
+    for module in routers:
+        app.include_router(module.router)
+    _answer_errors(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -39,6 +60,22 @@ def create_app(runtime: Runtime) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _answer_errors(app: FastAPI) -> None:
+    """Pages answer errors with a page in the reader's language; the API keeps JSON."""
+
+    @app.exception_handler(SignInRequired)
+    async def to_signin(request: Request, error: SignInRequired) -> Response:
+        return RedirectResponse(signin_location(error.next_path), status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def error_page(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(("/api/", "/static/")) or error.status_code < 400:
+            return await http_exception_handler(request, error)
+        user = signed_in_user(request, app.state.runtime)
+        context = {"status": error.status_code, "detail": error.detail}
+        return page(request, "error.html", context, user, status_code=error.status_code)
 
 
 def create_app_from_env() -> FastAPI:

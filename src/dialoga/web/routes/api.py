@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from dialoga.accounts.access import access_workspace
 from dialoga.accounts.models import Member, Workspace
 from dialoga.accounts.queries import member_for_api_token, memberships
-from dialoga.core.errors import NotFoundError, PermissionDeniedError
-from dialoga.inbox.queries import conversation_detail, queue
+from dialoga.core.clock import utcnow
+from dialoga.core.errors import NotFoundError, PermissionDeniedError, ValidationError
+from dialoga.inbox.context import contact_card, conversation_detail
+from dialoga.inbox.queue import UNASSIGNED, QueueFilter, queue_page
 from dialoga.runtime import Runtime
 from dialoga.web.security import signed_in_user
 
@@ -47,10 +49,26 @@ class ConversationOut(BaseModel):
     status: str
     subject: str | None
     contact: str | None
+    contact_id: int | None
     awaiting_since: datetime | None
+    due_at: datetime | None
+    breached: bool
     last_message_at: datetime
     message_count: int
     last_inbound_text: str | None
+    assignee: str | None
+    assignee_id: int | None
+    labels: list[str]
+    language: str | None
+    sentiment: str | None
+    intent: str | None
+    snoozed_until: datetime | None
+    resolution_reason: str | None
+
+
+class ConversationPageOut(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
 
 
 class MessageOut(BaseModel):
@@ -58,18 +76,64 @@ class MessageOut(BaseModel):
     external_id: str
     direction: str
     author: str | None
+    author_user: str | None
     created_at: datetime
     text: str
+    language: str | None
+    sentiment: str | None
+    delivery: str | None
+    url: str | None
+
+
+class NoteOut(BaseModel):
+    id: int
+    conversation_id: int | None
+    author: str | None
+    body: str
+    created_at: datetime
 
 
 class IdentityOut(BaseModel):
     network: str
     handle: str | None
+    display_name: str | None
+
+
+class EarlierConversationOut(BaseModel):
+    id: int
+    channel: str
+    subject: str | None
+    status: str
+    last_message_at: datetime
+    message_count: int
+    resolution_reason: str | None
+
+
+class SentimentMonthOut(BaseModel):
+    month: str
+    negative: int
+    neutral: int
+    positive: int
+
+
+class ContactCardOut(BaseModel):
+    id: int
+    display_name: str
+    email: str | None
+    stage: str
+    identities: list[IdentityOut]
+    conversations: list[EarlierConversationOut]
+    notes: list[NoteOut]
+    sentiment: list[SentimentMonthOut]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    message_count: int
 
 
 class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut]
-    contact_identities: list[IdentityOut]
+    notes: list[NoteOut]
+    contact_card: ContactCardOut | None
 
 
 def _runtime(request: Request) -> Runtime:
@@ -119,36 +183,85 @@ def list_workspaces(request: Request, who: CallerDep) -> list[WorkspaceOut]:
         ]
 
 
+Id = Annotated[int | None, Query(ge=1, le=2**53)]
+Word = Annotated[str | None, Query(max_length=32)]
+
+
 @router.get("/workspaces/{slug}/conversations")
 def list_conversations(
     request: Request,
     who: CallerDep,
     slug: str,
-    status: Annotated[str, Query(pattern="^(open|resolved|snoozed)$")] = "open",
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    status: Annotated[str, Query(pattern="^(open|resolved|snoozed|all)$")] = "open",
+    channel_id: Id = None,
+    assignee: Annotated[str | None, Query(pattern="^(me|none|[0-9]{1,15})$")] = None,
+    language: Word = None,
+    sentiment: Word = None,
+    intent: Word = None,
+    label_id: Id = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    breached: bool = False,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ConversationOut]:
-    """The queue: most overdue first."""
+) -> ConversationPageOut:
+    """The queue, most overdue first, filtered; ``next_cursor`` asks for the next page."""
+    filters = QueueFilter(
+        status=status,
+        channel_id=channel_id,
+        assignee=_assignee(assignee, who.user_id),
+        language=language,
+        sentiment=sentiment,
+        intent=intent,
+        label_id=label_id,
+        text=q,
+        breached_only=breached,
+    )
     with _runtime(request).sessions() as session:
         workspace, _ = _workspace(session, who, slug)
-        items = queue(session, workspace.id, status=status, offset=offset, limit=limit)
-    return [ConversationOut(**asdict(item)) for item in items]
+        try:
+            found = queue_page(
+                session, workspace.id, filters, now=utcnow(), cursor=cursor, limit=limit
+            )
+        except ValidationError as error:
+            raise HTTPException(status_code=400, detail=str(error)) from None
+    return ConversationPageOut(
+        items=[ConversationOut(**asdict(item)) for item in found.items],
+        next_cursor=found.next_cursor,
+    )
+
+
+def _assignee(value: str | None, me: int) -> int | str | None:
+    """Anyone (no value), ``me``, nobody (``none``) or a member's id."""
+    if value == "me":
+        return me
+    if value is None or value == UNASSIGNED:
+        return value
+    return int(value)
 
 
 @router.get("/workspaces/{slug}/conversations/{conversation_id}")
 def get_conversation(
     request: Request, who: CallerDep, slug: str, conversation_id: int
 ) -> ConversationDetailOut:
-    """One conversation with its messages and the person's identities."""
+    """One conversation with its messages, its notes and the contact's context card."""
     with _runtime(request).sessions() as session:
         workspace, _ = _workspace(session, who, slug)
         try:
-            detail = conversation_detail(session, workspace.id, conversation_id)
+            detail = conversation_detail(session, workspace.id, conversation_id, now=utcnow())
         except NotFoundError as error:
             raise HTTPException(status_code=404, detail=str(error)) from None
+        contact_id = detail.item.contact_id
+        card = (
+            None
+            if contact_id is None
+            else contact_card(
+                session, workspace.id, contact_id, exclude_conversation_id=conversation_id
+            )
+        )
     fields: dict[str, Any] = asdict(detail.item)
     return ConversationDetailOut(
         **fields,
         messages=[MessageOut(**asdict(m)) for m in detail.messages],
-        contact_identities=[IdentityOut(network=n, handle=h) for n, h in detail.contact_identities],
+        notes=[NoteOut(**asdict(n)) for n in detail.notes],
+        contact_card=None if card is None else ContactCardOut(**asdict(card)),
     )
