@@ -80,9 +80,9 @@ def label(
     return label_id
 
 
-def user(sessions: sessionmaker[Session], name: str) -> int:
+def user(sessions: sessionmaker[Session], name: str, domain: str = "example.it") -> int:
     with transaction(sessions) as session:
-        email = f"{name.lower().replace(' ', '.')}@example.it"
+        email = f"{name.lower().replace(' ', '.')}@{domain}"
         return do_create_user(session, email, name, "una-password-lunga", actor="test").id
 
 

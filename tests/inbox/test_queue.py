@@ -74,7 +74,9 @@ def _spec(i: int, conversation_id: int) -> Spec:
 
 def _build(sessions: sessionmaker[Session], workspace: Workspace, count: int) -> Inbox:
     channels = {name: channel(sessions, workspace, name) for name in ("support", "sales")}
-    users = {name: user(sessions, name) for name in ("Giulia", "Marco")}
+    users = {
+        name: user(sessions, name, f"{workspace.slug}.example") for name in ("Giulia", "Marco")
+    }
     drafts = [_spec(i, 0) for i in range(count)]
     ids: dict[int, int] = {}
     for name, stored in channels.items():
