@@ -469,7 +469,7 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> bool:
     )
     header = (
         f"{'database':<11}{'target':<20}{'requests':>9}{'errors':>7}{'req/s':>8}"
-        f"{'p50':>7}{'p95':>7}{'p99':>7}{'p95/floor':>10}{'client':>7}{'busy':>6}  verdict"
+        f"{'p50':>9}{'p95':>9}{'p99':>9}{'p95/floor':>10}{'client':>7}{'busy':>6}  verdict"
     )
     print(header)
     everything_passed = True
@@ -483,8 +483,8 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace) -> bool:
             busy = f"{row['machine_busy']:.0%}" if row["machine_busy"] is not None else "?"
             print(
                 f"{run['database']:<11}{row['target']:<20}{row['requests']:>9,}{row['errors']:>7}"
-                f"{row['requests_per_second']:>8.0f}{row['p50_ms']:>7.1f}{row['p95_ms']:>7.1f}"
-                f"{row['p99_ms']:>7.1f}{row['p95_ms'] / floor:>10.1f}{row['client_cpu']:>7.0%}"
+                f"{row['requests_per_second']:>8.0f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}"
+                f"{row['p99_ms']:>9.1f}{row['p95_ms'] / floor:>10.1f}{row['client_cpu']:>7.0%}"
                 f"{busy:>6}  {verdict}"
             )
     print(

@@ -517,7 +517,7 @@ def test_rescheduling_costs_the_same_statements_for_few_or_many(
     for size in (5, 80):
         _ingest(sessions, channel, *[_wait(f"{size}-{i}", start) for i in range(size)])
         with _statements(runtime.engine) as seen:
-            _set(sessions, workspace.id, 30, 60, "mon-fri 09:00-18:00")
+            _set(sessions, workspace.id, 30 + size, 60, "mon-fri 09:00-18:00")
         counts.append(len(seen))
 
     assert counts[0] == counts[1], counts

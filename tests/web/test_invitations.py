@@ -32,7 +32,10 @@ def invite(runtime: Runtime, workspace: Workspace, email: str, role: str = "agen
 def submit(client: TestClient, path: str, data: dict[str, str] | None = None) -> Response:
     """Post a form of the page at ``path``'s invitation, with its CSRF token."""
     token = csrf_of(client.get("/signin").text)
-    return client.post(path, data={**(data or {}), "csrf_token": token}, follow_redirects=False)
+    answer: Response = client.post(
+        path, data={**(data or {}), "csrf_token": token}, follow_redirects=False
+    )
+    return answer
 
 
 def role_of(runtime: Runtime, email: str) -> str | None:

@@ -52,7 +52,10 @@ def browser_of(runtime: Runtime, workspace: Workspace, role: str, email: str = "
 def post(client: TestClient, path: str, data: dict[str, str] | None = None) -> Response:
     """A form posted with the page's CSRF token, not following redirects."""
     token = csrf_of(client.get("/signin").text)
-    return client.post(path, data={**(data or {}), "csrf_token": token}, follow_redirects=False)
+    answer: Response = client.post(
+        path, data={**(data or {}), "csrf_token": token}, follow_redirects=False
+    )
+    return answer
 
 
 def role_of(sessions: sessionmaker[Session], member_id: int) -> str | None:
@@ -347,23 +350,23 @@ def test_a_manager_sets_the_sla_policy(runtime: Runtime, workspace: Workspace) -
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
+    ("field", "value", "message"),
     [
-        ("business_hours", "mon-fri 18:00-09:00"),
-        ("business_hours", "someday 09:00-18:00"),
-        ("timezone", "Mars/Olympus"),
-        ("first_response_minutes", "0"),
+        ("business_hours", "mon-fri 18:00-09:00", "finisce prima di iniziare"),
+        ("business_hours", "someday 09:00-18:00", "Giorno sconosciuto"),
+        ("timezone", "Mars/Olympus", "Fuso orario sconosciuto"),
+        ("first_response_minutes", "0", "tra 1 e 43.200 minuti"),
     ],
 )
 def test_a_bad_sla_policy_is_refused_and_what_was_typed_kept(
-    runtime: Runtime, workspace: Workspace, field: str, value: str
+    runtime: Runtime, workspace: Workspace, field: str, value: str, message: str
 ) -> None:
     owner = browser_of(runtime, workspace, "owner")
 
     refused = post(owner, f"{SETTINGS}/sla", {**SLA_FORM, field: value})
 
     assert refused.status_code == 400
-    assert 'class="error"' in refused.text
+    assert 'class="error"' in refused.text and message in refused.text
     assert f'value="{value}"' in refused.text
     with runtime.sessions() as session:
         assert policy_for(session, workspace.id).is_default

@@ -34,6 +34,7 @@ from dialoga.demo.content import BRAND
 from dialoga.demo.followers import make_followers
 from dialoga.demo.people import CHANNELS, Person
 from dialoga.demo.plan import plan_messages
+from dialoga.demo.teamwork import add_teamwork
 from dialoga.inbox.actions import ingest
 from dialoga.inbox.models import Conversation, Message
 
@@ -84,7 +85,8 @@ def _load(session: Session, slug: str, rng: random.Random, now: datetime) -> Wor
     for key in INGEST_ORDER:
         ingest(session, channels[key], messages[key])
     _link_people(session, workspace.id, people)
-    _add_demo_owner(session, workspace.id)
+    owner_id = _add_demo_owner(session, workspace.id)
+    add_teamwork(session, workspace.id, owner_id, DEMO_PASSWORD, rng, now)
     for spec in CHANNELS:
         if spec.key in AUDITED_CHANNELS:
             profiles = make_followers(rng, spec, people, now)
@@ -92,7 +94,7 @@ def _load(session: Session, slug: str, rng: random.Random, now: datetime) -> Wor
     return workspace
 
 
-def _add_demo_owner(session: Session, workspace_id: int) -> None:
+def _add_demo_owner(session: Session, workspace_id: int) -> int:
     """The account to sign in with: made once, owner of every demo workspace."""
     user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
     if user is None:
@@ -100,6 +102,7 @@ def _add_demo_owner(session: Session, workspace_id: int) -> None:
             session, DEMO_EMAIL, "Marta (Caffè Aurora)", DEMO_PASSWORD, actor=ACTOR
         )
     do_add_member(session, workspace_id, user.id, "owner", actor=ACTOR)
+    return user.id
 
 
 def _link_people(session: Session, workspace_id: int, people: list[Person]) -> None:

@@ -20,9 +20,10 @@ NOT_ADDRESSED = "not_addressed"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # A placeholder with the blanks before it and a separator after it, dropped with it when
 # its value is empty: "Ciao {first_name}, grazie" → "Ciao, grazie".
-_FILLED = re.compile(r"(?P<lead>[ \t]*)\{(?P<name>\w+)\}(?P<trail>[,;:]?[ \t]*)")
-_LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.@-]+)+")
-_SPACE_BEFORE_MARK = re.compile(r"\s+([,.;:!?])")
+# (Blanks before it are bounded so that a long run of blanks is not read again and again.)
+_FILLED = re.compile(r"(?P<lead>[ \t]{0,16})\{(?P<name>\w+)\}(?P<trail>[,;:]?[ \t]*)")
+_LEADING_MENTIONS = re.compile(r"^(?:\s*@[\w.-]+(?:@[\w.-]+)?)+")
+_SPACE_BEFORE_MARK = re.compile(r" ([,.;:!?])")
 _SPACES = re.compile(r"\s+")
 _SHORTEST_DERIVED_NAME = 4  # words of a full name shorter than this ("di", "del") are not names
 
@@ -99,9 +100,8 @@ def _mention(handle: str | None) -> str:
 
 def _normalised(text: str) -> str:
     """Lower case, blanks collapsed, no blank before punctuation, no leading @mentions."""
-    text = _LEADING_MENTIONS.sub("", text)
-    text = _SPACE_BEFORE_MARK.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip().casefold()
+    text = _SPACES.sub(" ", _LEADING_MENTIONS.sub("", text))
+    return _SPACE_BEFORE_MARK.sub(r"\1", text).strip().casefold()
 
 
 def _is_saved_reply(text: str, saved_bodies: Iterable[str]) -> bool:

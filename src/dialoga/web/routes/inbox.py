@@ -16,6 +16,7 @@ from dialoga.core.errors import NotFoundError, ValidationError
 from dialoga.inbox.context import ConversationDetail, contact_card, conversation_detail
 from dialoga.inbox.options import inbox_options, saved_replies
 from dialoga.inbox.personal import fill_placeholders
+from dialoga.inbox.queue import STATUSES as QUEUE_STATUSES
 from dialoga.inbox.queue import QueueFilter, queue_page
 from dialoga.inbox.work import RESOLUTION_REASONS
 from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, runtime_of
@@ -23,7 +24,7 @@ from dialoga.web.templating import page
 
 router = APIRouter(prefix="/w/{slug}/inbox", dependencies=[CsrfDep])
 
-STATUSES = ("open", "snoozed", "resolved", "all")
+STATUSES = (*QUEUE_STATUSES, "all")
 SENTIMENTS = ("negative", "neutral", "positive")
 SNOOZE_HOURS = (1, 4, 24, 72, 168)
 Text = Annotated[str, Query(max_length=200)]

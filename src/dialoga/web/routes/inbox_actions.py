@@ -69,7 +69,7 @@ def _act(
 ) -> Response:
     """Run ``act`` in one transaction; a domain error re-renders the page with the reason."""
     try:
-        with transaction(runtime_of(request).sessions) as session:
+        with transaction(runtime_of(request).sessions, write_lock=True) as session:
             act(session, _conversation(session, ctx, conversation_id))
     except DialogaError as error:
         return _refused(request, ctx, conversation_id, error, **typed)
