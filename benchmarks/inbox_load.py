@@ -3,7 +3,7 @@
 Loads N messages in C conversations (default 1,000,000 in 200,000) through the real
 ingest into a database kept between runs (``benchmarks/inbox_data.py``; the workspace's
 name and row counts say whether it can be reused), starts the real application under
-uvicorn with several worker processes, signs in through the sign-in form (pages use the
+uvicorn, one process per worker, signs in through the sign-in form (pages use the
 session cookie) and makes an API token (the API uses ``Authorization: Bearer``). Then,
 target by target, 50 clients on loopback (``benchmarks/load_clients.py``, in processes of
 their own) send requests for 60 seconds. Prints requests, errors, requests per second and
@@ -21,10 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,11 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, make_url, text
+
+from dialoga.core.settings import Settings
+from dialoga.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).parent))
 import inbox_data
+from app_server import HEALTH, SESSION_COOKIE, Server, session_cookie, start_server
 
 # The pages under test. The queue and conversation pages are the team inbox's.
 QUEUE_PAGE = "/w/{slug}/inbox"
@@ -45,14 +45,13 @@ CONVERSATION_PAGE = "/w/{slug}/inbox/{conversation_id}"
 API_LIST = "/api/v1/workspaces/{slug}/conversations"
 API_CONVERSATION = "/api/v1/workspaces/{slug}/conversations/{conversation_id}"
 HOME_PAGE = "/"
-HEALTH = "/healthz"
 
 P95_TARGET_MS = 50.0
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "dialoga-inbox-bench"
-SESSION_COOKIE = "dialoga_session"
 CLIENT_SATURATED = 0.85  # share of one core a client process may use before it skews latency
 CLIENTS_SCRIPT = Path(__file__).parent / "load_clients.py"
+REQUEST_TIMEOUT = 30.0  # seconds; a request still unanswered then counts as an error
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,25 +94,26 @@ def database_url(kind: str, args: argparse.Namespace) -> str:
     )
 
 
-def _drop_and_create(url: str) -> None:
-    """An empty database at ``url``: the SQLite file removed, or PostgreSQL's recreated."""
+def _drop_and_create(url: str, admin_url: str) -> None:
+    """An empty database at ``url``: the SQLite file removed, or PostgreSQL's recreated
+    (through a connection to ``admin_url``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         for suffix in ("", "-wal", "-shm"):
             Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
         return
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
 
 
-def _exists(url: str) -> bool:
+def _exists(url: str, admin_url: str) -> bool:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return Path(str(parsed.database)).exists()
-    admin = create_engine(parsed.set(database="postgres"))
+    admin = create_engine(admin_url)
     with admin.connect() as connection:
         found = connection.execute(
             text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
@@ -122,16 +122,13 @@ def _exists(url: str) -> bool:
     return found is not None
 
 
-def _runtime(url: str) -> Any:
-    from dialoga.core.settings import Settings
-    from dialoga.runtime import Runtime
-
+def _runtime(url: str) -> Runtime:
     return Runtime.from_settings(Settings(database_url=url))
 
 
-def is_loaded(url: str, messages: int, conversations: int) -> bool:
+def is_loaded(url: str, admin_url: str, messages: int, conversations: int) -> bool:
     """Whether the database at ``url`` already holds exactly this benchmark's data."""
-    if not _exists(url):
+    if not _exists(url, admin_url):
         return False
     runtime = _runtime(url)
     try:
@@ -148,11 +145,12 @@ def child_load(url: str, messages: int, conversations: int, batch_size: int) -> 
     runtime.upgrade_database()
     started = time.perf_counter()
     step = max(1, messages // 10)
-    shown = [0]
+    shown = 0
 
     def progress(stored: int) -> None:
-        if stored // step > shown[0]:
-            shown[0] = stored // step
+        nonlocal shown
+        if stored // step > shown:
+            shown = stored // step
             rate = stored / (time.perf_counter() - started)
             print(f"  {stored:,} messages stored ({rate:,.0f}/s)", file=sys.stderr, flush=True)
 
@@ -168,11 +166,11 @@ def child_load(url: str, messages: int, conversations: int, batch_size: int) -> 
 def prepare(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Reuse the database when it holds the data, or load it afresh in a child process."""
     url = database_url(kind, args)
-    if args.reuse and is_loaded(url, args.messages, args.conversations):
+    if args.reuse and is_loaded(url, args.postgres_url, args.messages, args.conversations):
         print(f"{kind}: reusing {_safe(url)}")
         return {"url": url, "reused": True, **_size(url)}
     print(f"{kind}: loading {args.messages:,} messages into {_safe(url)}")
-    _drop_and_create(url)
+    _drop_and_create(url, args.postgres_url)
     output = subprocess.run(
         [
             sys.executable,
@@ -196,143 +194,23 @@ def prepare(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _size(url: str) -> dict[str, Any]:
+    """How much disk the database takes (SQLite: the file and its write-ahead log)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        size = sum(
-            Path(f"{parsed.database}{s}").stat().st_size
-            for s in ("", "-wal")
-            if Path(f"{parsed.database}{s}").exists()
-        )
+        files = [Path(f"{parsed.database}{suffix}") for suffix in ("", "-wal")]
+        size = sum(path.stat().st_size for path in files if path.exists())
     else:
         engine = create_engine(url)
         with engine.connect() as connection:
-            size = connection.execute(text("SELECT pg_database_size(current_database())")).scalar()
+            size = int(
+                connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            )
         engine.dispose()
-    return {"database_mb": round((size or 0) / 2**20)}
+    return {"database_mb": round(size / 2**20)}
 
 
 def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
-
-
-# --- the server ------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    """The application: one single-process uvicorn per worker, each on its own port.
-
-    Not ``uvicorn --workers N``: its supervisor binds the socket without the TCP protocol
-    number, so asyncio leaves Nagle's algorithm on and every keep-alive response waits
-    about 40 ms for a delayed ACK (uvicorn issue #3149). Clients spread their
-    connections over the ports evenly, as a proxy in front of N processes would.
-    """
-
-    processes: list[subprocess.Popen[bytes]]
-    base_urls: list[str]
-    log: Path
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def start_server(url: str, workers: int, data_dir: Path) -> Server:
-    """Start ``workers`` uvicorn processes on free loopback ports; wait for their /healthz."""
-    log = data_dir / "server.log"
-    env = {
-        **os.environ,
-        "DIALOGA_DATABASE_URL": url,
-        "DIALOGA_DATA_DIR": str(data_dir),
-        # One key for every process (each would otherwise race to create the key file).
-        "DIALOGA_SECRET_KEY": "inbox-load-benchmark-" + "k" * 32,
-    }
-    ports = [_free_port() for _ in range(workers)]
-    server = Server([], [f"http://127.0.0.1:{port}" for port in ports], log)
-    with log.open("wb") as handle:
-        for port in ports:
-            command = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "dialoga.web.app:create_app_from_env",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ]
-            server.processes.append(
-                subprocess.Popen(
-                    command,
-                    env=env,
-                    cwd=data_dir,
-                    stdout=handle,
-                    stderr=handle,
-                    start_new_session=True,
-                )
-            )
-    try:
-        for base_url in server.base_urls:
-            _wait_for_health(server, base_url)
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
-def _wait_for_health(server: Server, base_url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if any(process.poll() is not None for process in server.processes):
-            raise SystemExit(f"the server exited: {server.log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base_url + HEALTH, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(
-        f"{base_url} did not answer {HEALTH} in 60 s: {server.log.read_text()[-2000:]}"
-    )
-
-
-def session_cookie(base_url: str) -> str:
-    """Sign in as the benchmark's agent through the form; the signed session cookie."""
-    with httpx.Client(base_url=base_url, follow_redirects=False) as client:
-        form = client.get("/signin")
-        found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        if form.status_code != 200 or found is None:
-            raise SystemExit(f"no sign-in form at /signin (HTTP {form.status_code})")
-        answer = client.post(
-            "/signin",
-            data={
-                "email": inbox_data.AGENT_EMAIL,
-                "password": inbox_data.AGENT_PASSWORD,
-                "csrf_token": found.group(1),
-            },
-        )
-        cookie = client.cookies.get(SESSION_COOKIE)
-        if answer.status_code != 303 or not cookie:
-            raise SystemExit(f"signing in failed: HTTP {answer.status_code}")
-        return cookie
 
 
 # --- the load --------------------------------------------------------------------------
@@ -355,62 +233,68 @@ def _percentile(ordered: list[float], share: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def measure(
-    target: Target, server: Server, auth: dict[str, Any], args: argparse.Namespace, work: Path
-) -> dict[str, Any]:
-    """Run the clients against one target in ``args.client_processes`` processes."""
-    headers = {"Authorization": f"Bearer {auth['token']}"} if target.auth == "bearer" else {}
-    cookies = {SESSION_COOKIE: auth["cookie"]} if target.auth == "cookie" else {}
-    path = target.path.replace("{slug}", auth["slug"])
-    ids_needed = "{conversation_id}" in path
+def _client_specs(
+    target: Target,
+    server: Server,
+    access: inbox_data.Access,
+    cookie: str,
+    args: argparse.Namespace,
+) -> list[dict[str, Any]]:
+    """What each client process runs: its share of the clients, all starting together."""
+    path = target.path.replace("{slug}", access.slug)
+    per_process, extra = divmod(args.clients, args.client_processes)
     start_at = time.time() + 1.0 + 0.2 * args.client_processes
-    children = []
-    extra = args.clients % args.client_processes
-    for n in range(args.client_processes):
-        share = args.clients // args.client_processes + (n < extra)
-        spec = {
+    return [
+        {
             "base_urls": server.base_urls,
-            "first_client": n * (args.clients // args.client_processes) + min(n, extra),
+            "first_client": n * per_process + min(n, extra),
+            "clients": per_process + (n < extra),
             "path": path,
-            "headers": headers,
-            "cookies": cookies,
-            "conversation_ids": auth["conversation_ids"] if ids_needed else [],
-            "clients": share,
+            "headers": {"Authorization": f"Bearer {access.token}"}
+            if target.auth == "bearer"
+            else {},
+            "cookies": {SESSION_COOKIE: cookie} if target.auth == "cookie" else {},
+            "conversation_ids": access.conversation_ids if "{conversation_id}" in path else [],
             "seed": 1000 * n,
             "start_at": start_at,
             "warmup": args.warmup,
             "duration": args.duration,
-            "timeout": 30,
+            "timeout": REQUEST_TIMEOUT,
         }
+        for n in range(args.client_processes)
+    ]
+
+
+def measure(specs: list[dict[str, Any]], work: Path) -> tuple[list[dict[str, Any]], float | None]:
+    """Run one client process per spec; their results and the machine's CPU use meanwhile."""
+    children = []
+    for n, spec in enumerate(specs):
         spec_path, result_path = work / f"spec-{n}.json", work / f"result-{n}.json"
         spec_path.write_text(json.dumps(spec))
         command = [sys.executable, str(CLIENTS_SCRIPT), str(spec_path), str(result_path)]
         children.append((subprocess.Popen(command), result_path))
-    time.sleep(max(0.0, start_at + args.warmup - time.time()))
+    time.sleep(max(0.0, specs[0]["start_at"] + specs[0]["warmup"] - time.time()))
     before = _busy_and_total()
     for child, _ in children:
-        child.wait()
+        if child.wait() != 0:
+            raise SystemExit(f"a client process failed (exit status {child.returncode})")
     after = _busy_and_total()
-    results = [json.loads(path.read_text()) for _, path in children]
-    return summarize(target, args.duration, results, before, after)
+    busy = None
+    if before and after and after[1] > before[1]:
+        busy = (after[0] - before[0]) / (after[1] - before[1])
+    return [json.loads(path.read_text()) for _, path in children], busy
 
 
 def summarize(
-    target: Target,
-    duration: float,
-    results: list[dict[str, Any]],
-    before: tuple[int, int] | None,
-    after: tuple[int, int] | None,
+    target: Target, duration: float, results: list[dict[str, Any]], busy: float | None
 ) -> dict[str, Any]:
+    """One row of the report from the client processes' results."""
     latencies = sorted(v for r in results for v in r["latencies"])
     errors: dict[str, int] = {}
     for result in results:
         for kind, count in result["errors"].items():
             errors[kind] = errors.get(kind, 0) + count
     p95 = _percentile(latencies, 0.95)
-    busy = None
-    if before and after and after[1] > before[1]:
-        busy = (after[0] - before[0]) / (after[1] - before[1])
     return {
         "target": target.label,
         "path": target.path,
@@ -440,16 +324,15 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     server = start_server(database["url"], args.workers, args.data_dir)
     rows = []
     try:
-        auth = {
-            "slug": access.slug,
-            "token": access.token,
-            "conversation_ids": access.conversation_ids,
-            "cookie": session_cookie(server.base_urls[0]),
-        }
+        cookie = session_cookie(
+            server.base_urls[0], inbox_data.AGENT_EMAIL, inbox_data.AGENT_PASSWORD
+        )
         with tempfile.TemporaryDirectory(prefix="dialoga-load-") as folder:
             for target in [FLOOR, *(TARGETS[name] for name in args.targets)]:
-                print(f"{kind}: {target.label} ({args.duration:g} s)...", flush=True)
-                rows.append(measure(target, server, auth, args, Path(folder)))
+                print(f"{kind}: {target.label} ({args.duration:g} s)...")
+                specs = _client_specs(target, server, access, cookie, args)
+                results, busy = measure(specs, Path(folder))
+                rows.append(summarize(target, args.duration, results, busy))
     finally:
         server.stop()
     database.pop("url")

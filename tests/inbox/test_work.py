@@ -45,6 +45,7 @@ from dialoga.inbox.work import (
     do_add_label,
     do_add_note,
     do_assign,
+    do_unassign_member,
     do_delete_saved_reply,
     do_remove_label,
     do_reopen,
@@ -422,6 +423,22 @@ def test_assign_and_unassign(sessions: sessionmaker[Session], channel: Channel, 
         do_assign(session, conversation_id, None)
     assert _conversation(sessions, "1").assignee_id is None
     assert _activity(sessions, channel) == 2
+
+
+def test_a_member_who_leaves_hands_back_their_conversations(
+    sessions: sessionmaker[Session], channel: Channel, agent: int
+) -> None:
+    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", MARCO, 1)])
+    with transaction(sessions) as session:
+        for external_id in ("1", "2"):
+            do_assign(session, _conversation(sessions, external_id).id, agent)
+        do_unassign_member(session, channel.workspace_id + 1, agent)  # another workspace
+    assert _conversation(sessions, "1").assignee_id == agent
+
+    with transaction(sessions) as session:
+        do_unassign_member(session, channel.workspace_id, agent)
+
+    assert {_conversation(sessions, e).assignee_id for e in ("1", "2")} == {None}
 
 
 # --- labels ------------------------------------------------------------------------------

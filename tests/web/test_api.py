@@ -4,19 +4,22 @@ every API route the app has (a new route cannot skip it)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.actions import do_add_member, do_create_api_token, do_create_workspace
 from dialoga.accounts.models import Workspace
 from dialoga.channels.actions import do_get_or_create_channel
 from dialoga.channels.base import NormalizedAuthor, NormalizedMessage
+from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.inbox.actions import ingest
-from dialoga.inbox.queries import queue
+from dialoga.inbox.models import Conversation, Message
+from dialoga.inbox.queue import QueueFilter, queue_page
 from dialoga.runtime import Runtime
 from dialoga.web.app import create_app
 
@@ -27,7 +30,8 @@ BRAND = NormalizedAuthor("twitter", "acme", handle="acme", is_brand=True)
 
 
 def _conversations(sessions: sessionmaker[Session], workspace: Workspace, count: int) -> None:
-    """``count`` questions; the even ones answered; older questions wait longer."""
+    """``count`` questions; the even ones answered; the others due an hour after they were
+    asked, so older questions are more overdue."""
     messages = []
     for i in range(count):
         author = NormalizedAuthor("twitter", f"u{workspace.id}-{i}", handle=f"user{i}")
@@ -46,6 +50,18 @@ def _conversations(sessions: sessionmaker[Session], workspace: Workspace, count:
     with transaction(sessions, write_lock=True) as session:
         channel = do_get_or_create_channel(session, workspace.id, "X", "twitter", actor="test")
         ingest(session, channel, messages)
+        session.execute(
+            update(Conversation).where(Conversation.channel_id == channel.id).values(due_at=None)
+        )
+        for i in range(1, count, 2):
+            waiting = select(Message.conversation_id).where(
+                Message.external_id == f"{workspace.id}-q{i}"
+            )
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == waiting.scalar_subquery())
+                .values(due_at=START + timedelta(minutes=i, hours=1))
+            )
 
 
 def _token(sessions: sessionmaker[Session], workspace: Workspace, email: str) -> str:
@@ -79,14 +95,17 @@ def test_the_queue_puts_the_longest_waiting_first(
     workspace, _, token = two_tenants
 
     listed = client.get("/api/v1/workspaces", headers=_auth(token)).json()
-    items = client.get(
+    found = client.get(
         f"/api/v1/workspaces/{workspace.slug}/conversations", headers=_auth(token)
     ).json()
+    items = found["items"]
 
     assert listed == [{"slug": "acme", "name": "ACME S.p.A.", "role": "agent"}]
     waiting = [item["last_inbound_text"] for item in items if item["awaiting_since"]]
     assert waiting == ["domanda 1", "domanda 3"]
     assert [item["awaiting_since"] is None for item in items] == [False, False, True, True]
+    assert [item["breached"] for item in items] == [True, True, False, False]
+    assert found["next_cursor"] is None
 
 
 def test_one_conversation_with_its_messages(
@@ -98,7 +117,7 @@ def test_one_conversation_with_its_messages(
         params={"limit": 10},
         headers=_auth(token),
     ).json()
-    answered = next(item for item in first if item["awaiting_since"] is None)
+    answered = next(item for item in first["items"] if item["awaiting_since"] is None)
 
     detail = client.get(
         f"/api/v1/workspaces/{workspace.slug}/conversations/{answered['id']}", headers=_auth(token)
@@ -106,7 +125,9 @@ def test_one_conversation_with_its_messages(
 
     assert [m["direction"] for m in detail["messages"]] == ["inbound", "outbound"]
     assert detail["messages"][1]["author"] == "acme"
-    assert detail["contact_identities"][0]["network"] == "twitter"
+    assert detail["notes"] == []
+    assert detail["contact_card"]["identities"][0]["network"] == "twitter"
+    assert detail["contact_card"]["conversations"] == []
 
 
 def _workspace_routes(runtime: Runtime) -> list[str]:
@@ -121,9 +142,9 @@ def test_every_workspace_route_hides_other_tenants(
     workspace, rival, token = two_tenants
     own = client.get(
         f"/api/v1/workspaces/{workspace.slug}/conversations", headers=_auth(token)
-    ).json()[0]["id"]
+    ).json()["items"][0]["id"]
     with runtime.sessions() as session:
-        theirs = queue(session, rival.id)[0].id
+        theirs = queue_page(session, rival.id, QueueFilter(), now=utcnow()).items[0].id
     routes = _workspace_routes(runtime)
     assert routes, "the API has workspace routes"
 
@@ -148,9 +169,48 @@ def test_the_queue_costs_the_same_queries_for_any_page_size(
     event.listen(runtime.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     url = f"/api/v1/workspaces/{workspace.slug}/conversations"
 
-    client.get(url, params={"limit": 1}, headers=_auth(token))
-    one = len(statements)
+    client.get(url, params={"limit": 3}, headers=_auth(token))
+    three = len(statements)
     statements.clear()
     client.get(url, params={"limit": 200}, headers=_auth(token))
 
-    assert len(statements) == one
+    assert len(statements) == three
+
+
+def test_the_queue_pages_and_filters(
+    client: TestClient, two_tenants: tuple[Workspace, Workspace, str]
+) -> None:
+    workspace, _, token = two_tenants
+    url = f"/api/v1/workspaces/{workspace.slug}/conversations"
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"limit": 1, "status": "all"} | ({"cursor": cursor} if cursor else {})
+        page = client.get(url, params=params, headers=_auth(token)).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    searched = client.get(url, params={"q": "domanda 3"}, headers=_auth(token)).json()
+    breached = client.get(url, params={"breached": "true"}, headers=_auth(token)).json()
+    mine = client.get(url, params={"assignee": "me"}, headers=_auth(token)).json()
+    nobody = client.get(url, params={"assignee": "none"}, headers=_auth(token)).json()
+
+    assert len(seen) == len(set(seen)) == 4
+    assert [item["last_inbound_text"] for item in searched["items"]] == ["domanda 3"]
+    assert len(breached["items"]) == 2
+    assert mine["items"] == [] and len(nobody["items"]) == 4
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"cursor": "garbage"}, {"assignee": "someone"}, {"status": "closed"}, {"label_id": 0}],
+)
+def test_the_queue_refuses_bad_parameters(
+    client: TestClient, two_tenants: tuple[Workspace, Workspace, str], params: dict[str, Any]
+) -> None:
+    workspace, _, token = two_tenants
+    url = f"/api/v1/workspaces/{workspace.slug}/conversations"
+
+    assert client.get(url, params=params, headers=_auth(token)).status_code in (400, 422)

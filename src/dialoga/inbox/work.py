@@ -236,6 +236,15 @@ def do_assign(session: Session, conversation_id: int, assignee_user_id: int | No
     _bump_channel_of(session, conversation_id)
 
 
+def do_unassign_member(session: Session, workspace_id: int, user_id: int) -> None:
+    """Hand back to nobody the conversations of a member who leaves the workspace."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.workspace_id == workspace_id, Conversation.assignee_id == user_id)
+        .values(assignee_id=None)
+    )
+
+
 # --- labels ----------------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from dialoga.accounts.queries import (
     workspace_members,
 )
 from dialoga.core.clock import utcnow
+from dialoga.inbox.work import do_unassign_member
 from dialoga.core.db import transaction
 from dialoga.core.errors import DialogaError, NotFoundError, PermissionDeniedError
 from dialoga.inbox.sla_actions import check_sla_policy, do_set_sla_policy, policy_for
@@ -142,6 +143,7 @@ def remove_member(request: Request, ctx: ManagerDep, member_id: int) -> Response
             target = _member(session, ctx, member_id)
             check_remove_member(session, ctx.member, target)
             do_remove_member(session, target, actor=ctx.user.email)
+            do_unassign_member(session, ctx.workspace.id, target.user_id)
     except DialogaError as error:
         return _refused(request, ctx, error)
     if member_id == ctx.member.id:
