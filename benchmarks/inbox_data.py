@@ -1,15 +1,17 @@
 """A big, plausible inbox for the load benchmark, stored through ``inbox.actions.ingest``.
 
 One workspace with four channels (X, Mastodon, Instagram, e-mail) holds N messages in C
-conversations of 1 to about 20 messages: some await a reply, most were answered, a
-fifth were resolved (some of those with a reason, never answered). People write in
-Italian or English; a third of them use several networks with the same e-mail address,
-so one contact holds several identities. Deterministic for a given seed.
+conversations of 1 to about 35 messages: two fifths await a reply, two fifths were
+answered, a fifth were resolved (some of those never answered, with a reason such as
+spam); a tenth are assigned to the benchmark's agent. People write in Italian or
+English; a third of them use several networks with the same e-mail address, so one
+contact holds several identities. Deterministic for a given seed.
 
 Messages go through the real ingest in large batches, one transaction each, as a file
-import does. Resolution and assignment have no batch action yet, so they are written by
-one ``UPDATE`` per batch with what resolving and assigning store on the conversation.
-The workspace's name is the marker a later run checks before reusing the database.
+import does. Resolving and assigning have actions for one conversation only
+(``inbox.work``), so the batch writes what they write (the conversation's columns, the
+``resolved`` fact) with a few statements per batch. The workspace's name is the marker
+a later run checks before reusing the database.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.actions import (
@@ -36,18 +38,28 @@ from dialoga.channels.imports import GROWING_TABLES, IDENTITY_CACHE_LIMIT
 from dialoga.channels.models import Channel
 from dialoga.contacts.actions import IdentityKey, ResolvedIdentity
 from dialoga.core.clock import utcnow
-from dialoga.core.db import chunked, is_in, refresh_statistics, transaction
+from dialoga.core.db import bulk_update, chunked, is_in, refresh_statistics, transaction
 from dialoga.inbox.actions import ingest
 from dialoga.inbox.models import Conversation, Message
+from dialoga.insights.actions import do_record_detailed_events
 
-DATA_VERSION = 1  # bump when the generated data changes, so old databases are reloaded
+DATA_VERSION = 2  # bump when the generated data changes, so old databases are reloaded
 SLUG = "inbox-bench"
 ACTOR = "benchmark"
 AGENT_EMAIL = "agent@inbox-bench.example"
 AGENT_PASSWORD = "inbox-bench-agent-password"  # a benchmark account, on loopback only
 BRAND = "Caffè Aurora"
 HISTORY_DAYS = 120
-RESOLVED_REASONS = ("no_reply_needed", "spam", "duplicate", "handled_elsewhere")
+RESOLVED_COLUMNS = (
+    "status",
+    "resolved_at",
+    "resolution_reason",
+    "snoozed_until",
+    "due_at",
+    "breached_at",
+    "awaiting_since",
+)
+UNANSWERED_REASONS = ("no_reply_needed", "spam", "duplicate", "handled_elsewhere")
 
 FIRST_NAMES_IT = ("Giulia", "Marco", "Chiara", "Luca", "Francesca", "Matteo", "Sara", "Paolo")
 LAST_NAMES_IT = ("Rossi", "Bianchi", "Esposito", "Ferrari", "Romano", "Colombo", "Ricci")
@@ -161,6 +173,9 @@ CHANNELS = (
 )
 
 
+_conversations = cast(Table, Conversation.__table__)
+
+
 def workspace_name(messages: int, conversations: int) -> str:
     """The marker: what a database must hold to be reused."""
     return f"Inbox load v{DATA_VERSION}: {messages} messages, {conversations} conversations"
@@ -219,8 +234,7 @@ class Planned:
 
     channel: str
     messages: list[NormalizedMessage]
-    resolve: bool
-    reason: str | None  # why it was resolved without an answer
+    resolution: tuple[str, datetime] | None  # the reason and when, if resolved
     assign: bool
 
 
@@ -242,8 +256,7 @@ def plan_conversation(
     """The messages of conversation ``number``, threaded by ``in_reply_to``."""
     roll = rng.random()
     awaiting = roll < 0.35 or (0.80 <= roll < 0.86)
-    resolve, assign = roll >= 0.80, rng.random() < 0.1
-    reason = RESOLVED_REASONS[number % len(RESOLVED_REASONS)] if resolve and awaiting else None
+    assign = rng.random() < 0.1
     language = person.language
     values = {
         "order": str(rng.randrange(10_000, 99_999)),
@@ -276,7 +289,13 @@ def plan_conversation(
             )
         )
         parent = external_id
-    return Planned(spec.key, messages, resolve, reason, assign)
+    resolution = None
+    if roll >= 0.80:
+        reason = (
+            UNANSWERED_REASONS[number % 4] if messages[-1].direction == "inbound" else "answered"
+        )
+        resolution = (reason, min(moment + timedelta(minutes=rng.randrange(5, 600)), now))
+    return Planned(spec.key, messages, resolution, assign)
 
 
 def plan(messages: int, conversations: int, now: datetime, seed: int = 11) -> Iterator[Planned]:
@@ -319,7 +338,7 @@ class _Loader:
         with transaction(self.sessions, write_lock=True) as session:
             channel = self.channels[key]
             result = ingest(session, channel, [m for p in planned for m in p.messages], known)
-            _resolve(session, channel.id, [p for p in planned if p.resolve])
+            _resolve(session, channel, [p for p in planned if p.resolution], self.agent_id)
             _assign(session, channel.id, [p for p in planned if p.assign], self.agent_id)
         if len(known) > IDENTITY_CACHE_LIMIT:
             known.clear()
@@ -342,28 +361,34 @@ def _conversations_of(session: Session, channel_id: int, planned: list[Planned])
     )
 
 
-def _resolve(session: Session, channel_id: int, planned: list[Planned]) -> None:
-    """Resolve as the resolve action does: one statement per reason (none if answered)."""
-    by_reason: dict[str | None, list[Planned]] = {}
-    for item in planned:
-        by_reason.setdefault(item.reason, []).append(item)
-    for reason, group in by_reason.items():
-        for chunk in chunked(group):
-            session.execute(
-                update(Conversation)
-                .where(Conversation.id.in_(_conversations_of(session, channel_id, chunk)))
-                .values(
-                    status="resolved",
-                    resolved_at=Conversation.last_message_at,
-                    resolution_reason=reason,
-                    awaiting_since=None,
-                    due_at=None,
-                ),
-                execution_options={"synchronize_session": False},
-            )
+def _resolve(session: Session, channel: Channel, planned: list[Planned], by: int) -> None:
+    """What ``do_resolve`` writes, for many conversations at once: the conversations'
+    resolution and a ``resolved`` fact each, with the reason and what was left unanswered."""
+    resolutions = {p.messages[0].external_id: p.resolution for p in planned if p.resolution}
+    for chunk in chunked(list(resolutions)):
+        rows = session.execute(
+            select(Message.external_id, Conversation.id, Conversation.awaiting_since)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.channel_id == channel.id)
+            .where(is_in(session, Message.external_id, chunk))
+        ).all()
+        updates, facts = [], []
+        for root, conversation_id, awaiting in rows:
+            reason, moment = resolutions[root]
+            updates.append(("resolved", moment, reason, None, None, None, None, conversation_id))
+            detail = {
+                "reason": reason,
+                "unanswered_since": awaiting.isoformat() if awaiting else None,
+                "by": by,
+            }
+            where = (channel.workspace_id, channel.id, conversation_id, None)
+            facts.append((*where, "resolved", moment, None, detail))
+        bulk_update(session, _conversations, RESOLVED_COLUMNS, updates)
+        do_record_detailed_events(session, facts)
 
 
 def _assign(session: Session, channel_id: int, planned: list[Planned], agent_id: int) -> None:
+    """What ``do_assign`` writes, for many conversations at once."""
     for chunk in chunked(planned):
         session.execute(
             update(Conversation)

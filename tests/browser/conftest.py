@@ -24,7 +24,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 from sqlalchemy import create_engine, make_url, text
 
 from dialoga.accounts.actions import do_add_member, do_create_user
@@ -41,7 +48,7 @@ MEMBER_EMAIL = "giulia@example.it"
 PASSWORD = "una-password-lunga"
 DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
-TIMEOUT_MS = 5_000
+TIMEOUT_MS = 10_000  # generous: a busy 2-core machine is slow, not broken
 
 OpenPage = Callable[..., Page]
 
@@ -126,6 +133,7 @@ def chromium_path() -> str:
 def browser() -> Iterator[Browser]:
     """Headless Chromium, one per pytest worker (no sandbox: tests may run as root)."""
     executable = chromium_path()
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=executable, headless=True, args=["--no-sandbox"]

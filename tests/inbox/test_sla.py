@@ -45,6 +45,7 @@ from dialoga.inbox.sla_actions import (
     policy_for,
 )
 from dialoga.insights.models import ReportingEvent
+from dialoga.runtime import Runtime
 
 ROME = "Europe/Rome"
 OFFICE = parse_business_hours("mon-fri 09:00-13:00,14:00-18:00")
@@ -435,7 +436,7 @@ def _breaches(sessions: sessionmaker[Session]) -> list[tuple[str, datetime, int 
 
 
 def test_breaches_are_flagged_once_at_their_deadline_with_the_target(
-    runtime: Any, sessions: sessionmaker[Session], workspace: Workspace, channel: Channel
+    sessions: sessionmaker[Session], channel: Channel
 ) -> None:
     monday = _rome(2024, 3, 4, 10, 0)
     _ingest(
@@ -480,7 +481,7 @@ def test_breaches_are_flagged_once_at_their_deadline_with_the_target(
 
 
 def test_flagging_uses_each_workspace_policy_and_pages_with_a_constant_statement_count(
-    runtime: Any, sessions: sessionmaker[Session], workspace: Workspace, channel: Channel
+    runtime: Runtime, sessions: sessionmaker[Session], workspace: Workspace, channel: Channel
 ) -> None:
     with transaction(sessions) as session:
         other = do_create_workspace(session, "beta", "Beta", actor="test")
@@ -509,7 +510,7 @@ def test_flagging_uses_each_workspace_policy_and_pages_with_a_constant_statement
 
 
 def test_rescheduling_costs_the_same_statements_for_few_or_many(
-    runtime: Any, sessions: sessionmaker[Session], workspace: Workspace, channel: Channel
+    runtime: Runtime, sessions: sessionmaker[Session], workspace: Workspace, channel: Channel
 ) -> None:
     start = _rome(2024, 3, 4, 10, 0)
     _set(sessions, workspace.id, 60, 60, "always")  # then each call updates the same row

@@ -68,7 +68,7 @@ FORM = {
     "timezone": "Europe/Rome",
     "password": "una-password-lunga",
 }
-JSON_BODY = {**FORM, "reason": "spam", "hours": 4}
+JSON_BODY = {**FORM, "until": "2099-01-01T09:00:00+00:00", "assignee_id": None}
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,9 @@ def _tenant(sessions: sessionmaker[Session], slug: str, owner_id: int | None) ->
         if member_ids:
             member = session.get_one(Member, member_id)
             do_create_api_token(session, member, "ci", actor="t")
-            token_id = session.scalar(select(ApiToken.id).where(ApiToken.member_id == member_id)) or 0
+            token_id = (
+                session.scalar(select(ApiToken.id).where(ApiToken.member_id == member_id)) or 0
+            )
         ids = {
             "conversation_id": conversation_id,
             "label_id": label_id,
@@ -255,4 +257,3 @@ def test_invitation_tokens_of_another_workspace_do_not_make_members(
 
     assert _counts(runtime.sessions, theirs.workspace.id)["members"] == 1
     assert client.get("/w/rival/inbox").status_code == 404
-

@@ -199,21 +199,22 @@ class _Scan:
             )
         if self.due_by is not None:
             bounds.append(Conversation.due_at <= self.due_by)
-        return self._page(bounds, (Conversation.due_at, Conversation.id), limit)
+        return self._page(bounds, limit)
 
     def without_due_date(self, after_id: int | None, limit: int) -> Select[*tuple[Any, ...]]:
         bounds: list[ColumnElement[bool]] = [Conversation.due_at.is_(None)]
         if after_id is not None:
             bounds.append(Conversation.id > after_id)
-        return self._page(bounds, (Conversation.id,), limit)
+        return self._page(bounds, limit)
 
-    def _page(
-        self, bounds: list[ColumnElement[bool]], order: tuple[Any, ...], limit: int
-    ) -> Select[*tuple[Any, ...]]:
+    def _page(self, bounds: list[ColumnElement[bool]], limit: int) -> Select[*tuple[Any, ...]]:
+        # Both parts follow the index's order, (due_at, id): without a due date that is
+        # the order of ids, which PostgreSQL (for which "IS NULL" is no equality) takes
+        # from the index only when asked for the due date first.
         scans = [
             select(Conversation.id, Conversation.due_at)
             .where(Conversation.status == status, *self.conditions, *bounds)
-            .order_by(*order)
+            .order_by(Conversation.due_at, Conversation.id)
             .limit(limit)
             .subquery()
             for status in self.statuses

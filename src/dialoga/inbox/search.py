@@ -64,7 +64,18 @@ def matching_conversation_ids(
     else:
         found = select(_FTS.c.rowid).where(_FTS.c.message_fts.match(fts5_expression(terms)))
         matched = Message.id.in_(found)
-    return select(Message.conversation_id).where(Message.workspace_id == workspace_id, matched)
+    # A common table expression, so the matches are found once per statement (the queue
+    # names them once per status) and through the search indexes: PostgreSQL, left to
+    # itself, may instead test each conversation's messages in queue order, computing
+    # their text vectors, for seconds when few match. SQLite materializes a CTE named
+    # more than once by itself.
+    matches = (
+        select(Message.conversation_id)
+        .where(Message.workspace_id == workspace_id, matched)
+        .cte("matching_messages")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return select(matches.c.conversation_id)
 
 
 def _postgresql_match(terms: list[str]) -> ColumnElement[bool]:

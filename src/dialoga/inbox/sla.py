@@ -50,17 +50,19 @@ def business_deadline(start: datetime, minutes: int, hours: BusinessHours, tz: s
     It lies inside business hours or at the end of an interval; with no hours set the
     clock always runs and it is ``start + minutes``.
     """
-    if not _key(hours):
+    key = _key(hours)
+    if not key:
         return start.astimezone(UTC) + timedelta(minutes=minutes)
-    return _calendar(_key(hours), tz).deadline(start, minutes)
+    return _calendar(key, tz).deadline(start, minutes)
 
 
 def business_seconds(start: datetime, end: datetime, hours: BusinessHours, tz: str) -> int:
     """Whole seconds of business time between ``start`` and ``end`` (0 if ``end`` is not
     after ``start``)."""
-    if not _key(hours):
+    key = _key(hours)
+    if not key:
         return max(0, (end - start) // timedelta(seconds=1))
-    return _calendar(_key(hours), tz).elapsed(_us(start), _us(end)) // _SECOND
+    return _calendar(key, tz).elapsed(_us(start), _us(end)) // _SECOND
 
 
 def _us(moment: datetime) -> int:

@@ -18,6 +18,7 @@ from dialoga.runtime import Runtime
 from dialoga.web.deps import SignInRequired, signin_location
 from dialoga.web.routes import (
     api,
+    api_actions,
     auth,
     home,
     inbox,
@@ -47,8 +48,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         https_only=runtime.settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    routers = (auth, home, inbox, inbox_actions, live, saved_replies, settings, invitations, api)
-    for module in routers:
+    pages = (auth, home, inbox, inbox_actions, live, saved_replies, settings, invitations)
+    for module in (*pages, api, api_actions):
         app.include_router(module.router)
     _answer_errors(app)
 

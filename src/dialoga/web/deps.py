@@ -78,9 +78,7 @@ class MemberContext:
         return self.member.role in WRITERS
 
 
-def member_access(
-    session: Session, user: User, slug: str, roles: tuple[str, ...]
-) -> MemberContext:
+def member_access(session: Session, user: User, slug: str, roles: tuple[str, ...]) -> MemberContext:
     """The member context, or 404 (not a member) / 403 (role too low)."""
     try:
         workspace, member = access_workspace(session, user.id, slug, roles)

@@ -7,6 +7,7 @@ reached through ``accounts.access``: another workspace's objects are "not found"
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dialoga.accounts.access import access_workspace
+from dialoga.accounts.actions import ROLES
 from dialoga.accounts.models import Member, Workspace
 from dialoga.accounts.queries import member_for_api_token, memberships
 from dialoga.core.clock import utcnow
@@ -160,9 +162,13 @@ def caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(caller)]
 
 
-def _workspace(session: Session, who: Caller, slug: str) -> tuple[Workspace, Member]:
+def workspace_of(
+    session: Session, who: Caller, slug: str, roles: Collection[str] = ROLES
+) -> tuple[Workspace, Member]:
+    """The caller's workspace ``slug`` (404 when not theirs or not their token's; 403
+    when their role is not in ``roles``)."""
     try:
-        workspace, member = access_workspace(session, who.user_id, slug)
+        workspace, member = access_workspace(session, who.user_id, slug, roles)
     except NotFoundError as error:
         raise HTTPException(status_code=404, detail=str(error)) from None
     except PermissionDeniedError as error:
@@ -217,7 +223,7 @@ def list_conversations(
         breached_only=breached,
     )
     with _runtime(request).sessions() as session:
-        workspace, _ = _workspace(session, who, slug)
+        workspace, _ = workspace_of(session, who, slug)
         try:
             found = queue_page(
                 session, workspace.id, filters, now=utcnow(), cursor=cursor, limit=limit
@@ -245,7 +251,7 @@ def get_conversation(
 ) -> ConversationDetailOut:
     """One conversation with its messages, its notes and the contact's context card."""
     with _runtime(request).sessions() as session:
-        workspace, _ = _workspace(session, who, slug)
+        workspace, _ = workspace_of(session, who, slug)
         try:
             detail = conversation_detail(session, workspace.id, conversation_id, now=utcnow())
         except NotFoundError as error:

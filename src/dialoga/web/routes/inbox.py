@@ -185,4 +185,3 @@ def _fragment(
     response = page(request, name, context, ctx.user)
     response.headers["Cache-Control"] = "no-store"
     return response
-

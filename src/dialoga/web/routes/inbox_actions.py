@@ -51,7 +51,8 @@ def _conversation(session: Session, ctx: MemberContext, conversation_id: int) ->
     """The workspace's conversation, locked for this transaction's writes, or 404."""
     found = session.get(Conversation, conversation_id)
     if found is None or found.workspace_id != ctx.workspace.id:
-        raise HTTPException(status_code=404, detail=f"conversation {conversation_id} does not exist")
+        detail = f"conversation {conversation_id} does not exist"
+        raise HTTPException(status_code=404, detail=detail)
     return found
 
 

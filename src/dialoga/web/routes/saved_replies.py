@@ -63,9 +63,7 @@ def create_saved_reply(
 
 
 @router.post("/{saved_reply_id}/delete")
-def delete_saved_reply(
-    request: Request, ctx: WriterDep, saved_reply_id: int
-) -> RedirectResponse:
+def delete_saved_reply(request: Request, ctx: WriterDep, saved_reply_id: int) -> RedirectResponse:
     """Delete a saved reply of this workspace."""
     try:
         with transaction(runtime_of(request).sessions) as session:

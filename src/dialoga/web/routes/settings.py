@@ -37,10 +37,10 @@ from dialoga.accounts.queries import (
     workspace_members,
 )
 from dialoga.core.clock import utcnow
-from dialoga.inbox.work import do_unassign_member
 from dialoga.core.db import transaction
 from dialoga.core.errors import DialogaError, NotFoundError, PermissionDeniedError
 from dialoga.inbox.sla_actions import check_sla_policy, do_set_sla_policy, policy_for
+from dialoga.inbox.work import do_unassign_member
 from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, UserDep, member_access, runtime_of
 from dialoga.web.templating import page
 
