@@ -229,18 +229,14 @@ def sla_set(
 
 @sla_app.command("check")
 def sla_check() -> None:
-    """Flag the conversations whose reply is overdue (every workspace), once each."""
+    """Flag the conversations whose reply is overdue (every workspace), once each, and
+    wake the snoozed ones whose time came (``dialoga serve`` does it every minute)."""
     from dialoga.core.clock import utcnow
-    from dialoga.core.db import transaction
-    from dialoga.inbox.sla_actions import PAGE, do_flag_breaches
+    from dialoga.inbox.housekeeping import run_housekeeping
 
-    runtime = _ready_runtime()
-    now, flagged, latest = utcnow(), 0, PAGE
-    while latest == PAGE:
-        with transaction(runtime.sessions, write_lock=True) as session:
-            latest = do_flag_breaches(session, now)
-        flagged += latest
-    console.print(f"SLA breaches flagged: {flagged:,}.")
+    done = run_housekeeping(_ready_runtime().sessions, utcnow())
+    console.print(f"SLA breaches flagged: {done.breached:,}.")
+    console.print(f"Snoozed conversations woken: {done.woken:,}.")
 
 
 @app.command("import")

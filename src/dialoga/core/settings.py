@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     ingest_batch_size: int = 5000
     secret_key: str | None = None
     secure_cookies: bool = False
+    housekeeping_seconds: float = 60.0
 
     def resolved_database_url(self) -> str:
         """The configured database, or the embedded SQLite file in the data directory."""

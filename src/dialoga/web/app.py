@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,10 +14,14 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from dialoga import __version__
+from dialoga.core.clock import utcnow
+from dialoga.inbox.housekeeping import run_housekeeping
 from dialoga.runtime import Runtime
 from dialoga.web.deps import SignInRequired, signin_location
 from dialoga.web.routes import (
@@ -32,12 +40,13 @@ from dialoga.web.security import signed_in_user
 from dialoga.web.templating import page
 
 SESSION_DAYS = 14
+logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     """The web application for ``runtime``'s database."""
-    app = FastAPI(title="Dialoga", version=__version__)
+    app = FastAPI(title="Dialoga", version=__version__, lifespan=_clockwork(runtime))
     app.state.runtime = runtime
     app.add_middleware(
         SessionMiddleware,
@@ -61,6 +70,30 @@ def create_app(runtime: Runtime) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _clockwork(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """While the app serves, run the inbox's housekeeping every so often (SLA breaches,
+    snoozes that end); ``DIALOGA_HOUSEKEEPING_SECONDS=0`` leaves it to ``dialoga sla
+    check`` or a worker."""
+    every = runtime.settings.housekeeping_seconds
+
+    async def tick() -> None:
+        while True:
+            try:
+                await run_in_threadpool(run_housekeeping, runtime.sessions, utcnow())
+            except SQLAlchemyError:
+                logger.exception("inbox housekeeping failed; trying again later")
+            await asyncio.sleep(every)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(tick()) if every > 0 else None
+        yield
+        if task is not None:
+            task.cancel()
+
+    return lifespan
 
 
 def _answer_errors(app: FastAPI) -> None:

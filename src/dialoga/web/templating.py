@@ -49,6 +49,14 @@ def local_time(moment: datetime | None, timezone: str, fmt: str = "%d/%m/%Y %H:%
     return moment.astimezone(ZoneInfo(timezone)).strftime(fmt)
 
 
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address fit to be a link; anything else (``javascript:``,
+    ``data:``, relative paths) is not linked."""
+    if url and url.lower().startswith(("https://", "http://")) and len(url) <= 2000:
+        return url
+    return None
+
+
 def page(
     request: Request,
     name: str,
@@ -70,3 +78,4 @@ def page(
 
 
 templates.env.filters["local_time"] = local_time
+templates.env.filters["web_link"] = web_link
