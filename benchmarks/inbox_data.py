@@ -209,6 +209,7 @@ class Person:
 
 
 def make_person(rng: random.Random, number: int) -> Person:
+    """Person ``number``: Italian or English; every third shares one e-mail everywhere."""
     language = "it" if rng.random() < 0.6 else "en"
     firsts, lasts = (
         (FIRST_NAMES_IT, LAST_NAMES_IT) if language == "it" else (FIRST_NAMES_EN, LAST_NAMES_EN)
@@ -254,7 +255,7 @@ def plan_conversation(
     now: datetime,
 ) -> Planned:
     """The messages of conversation ``number``, threaded by ``in_reply_to``."""
-    roll = rng.random()
+    roll = rng.random()  # under 0.35 awaits a reply; from 0.80 resolved, unanswered to 0.86
     awaiting = roll < 0.35 or (0.80 <= roll < 0.86)
     assign = rng.random() < 0.1
     language = person.language
@@ -291,9 +292,8 @@ def plan_conversation(
         parent = external_id
     resolution = None
     if roll >= 0.80:
-        reason = (
-            UNANSWERED_REASONS[number % 4] if messages[-1].direction == "inbound" else "answered"
-        )
+        answered = messages[-1].direction == "outbound"
+        reason = "answered" if answered else UNANSWERED_REASONS[number % len(UNANSWERED_REASONS)]
         resolution = (reason, min(moment + timedelta(minutes=rng.randrange(5, 600)), now))
     return Planned(spec.key, messages, resolution, assign)
 

@@ -11,6 +11,7 @@ one, browser tests are skipped on a developer's machine and fail in CI.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -24,10 +25,12 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
+    StorageState,
     ViewportSize,
     expect,
     sync_playwright,
@@ -49,16 +52,19 @@ PASSWORD = "una-password-lunga"
 DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 TIMEOUT_MS = 10_000  # generous: a busy 2-core machine is slow, not broken
+_COPIES = itertools.count()  # names the demo copies of one worker apart
 
 OpenPage = Callable[..., Page]
 
 
 @dataclass(frozen=True)
 class LiveServer:
-    """A running app: where to reach it and the runtime (database) behind it."""
+    """A running app: where to reach it, the runtime (database) behind it, and the app
+    itself, whose ``state`` a test may tune while it runs (``live_poll_seconds``)."""
 
     url: str
     runtime: Runtime
+    app: FastAPI
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
@@ -76,11 +82,12 @@ def sign_out(page: Page) -> None:
         page.click("form[action='/signout'] button[type=submit]")
 
 
-def screenshot(page: Page, path: str | Path) -> Path:
-    """Save the whole page as a PNG at ``path`` (relative: under ``docs/images``)."""
+def screenshot(page: Page, path: str | Path, *, full_page: bool = True) -> Path:
+    """Save the page as a PNG at ``path`` (relative: under ``docs/images``): the whole
+    page, or only what the window shows."""
     target = DOCS_IMAGES / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=target, full_page=True, animations="disabled")
+    page.screenshot(path=target, full_page=full_page, animations="disabled")
     return target
 
 
@@ -90,15 +97,14 @@ def serve(runtime: Runtime) -> Iterator[LiveServer]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    config = uvicorn.Config(
-        create_app(runtime), log_level="warning", access_log=False, timeout_graceful_shutdown=1
-    )
+    app = create_app(runtime)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     try:
         _wait_until_healthy(url, thread)
-        yield LiveServer(url, runtime)
+        yield LiveServer(url, runtime, app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -144,11 +150,16 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[OpenPage]:
-    """Open a page in a fresh context (own cookies) on a server, in a browser language."""
+    """Open a page in a fresh context on a server, in a browser language: with no cookies,
+    or with those of ``storage_state`` (a context's ``storage_state()``: signed in)."""
     contexts: list[BrowserContext] = []
 
-    def opener(server: LiveServer, locale: str = "en-US") -> Page:
-        context = browser.new_context(base_url=server.url, locale=locale, viewport=VIEWPORT)
+    def opener(
+        server: LiveServer, locale: str = "en-US", storage_state: StorageState | None = None
+    ) -> Page:
+        context = browser.new_context(
+            base_url=server.url, locale=locale, viewport=VIEWPORT, storage_state=storage_state
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
@@ -192,11 +203,12 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield _load_demo_into(f"sqlite:///{path}", path.parent)
 
 
-@pytest.fixture
-def demo_server(demo_template: str, tmp_path: Path) -> Iterator[LiveServer]:
-    """The app on a fresh copy of the demo database."""
-    url = _copy_database(demo_template, tmp_path)
-    runtime = Runtime.from_settings(Settings(database_url=url, data_dir=tmp_path / "data"))
+@contextmanager
+def serve_demo_copy(template: str, directory: Path) -> Iterator[LiveServer]:
+    """Serve a fresh copy of the demo database ``template`` (files under ``directory``)
+    until the block ends; each copy is a database of its own."""
+    url = _copy_database(template, directory)
+    runtime = Runtime.from_settings(Settings(database_url=url, data_dir=directory / "data"))
     try:
         with serve(runtime) as server:
             yield server
@@ -204,6 +216,13 @@ def demo_server(demo_template: str, tmp_path: Path) -> Iterator[LiveServer]:
         runtime.engine.dispose()
         if POSTGRES_URL:
             _drop_postgres_database(url)
+
+
+@pytest.fixture
+def demo_server(demo_template: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """The app on a fresh copy of the demo database."""
+    with serve_demo_copy(demo_template, tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
@@ -231,7 +250,7 @@ def _copy_database(template: str, tmp_path: Path) -> str:
         path = tmp_path / "demo.db"
         shutil.copy(make_url(template).database or "", path)
         return f"sqlite:///{path}"
-    name = f"dialoga_demo_copy_{_worker()}_{os.getpid()}"
+    name = f"dialoga_demo_copy_{_worker()}_{os.getpid()}_{next(_COPIES)}"
     return _create_postgres_database(name, template=make_url(template).database)
 
 

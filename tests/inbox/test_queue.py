@@ -267,6 +267,8 @@ def test_items_carry_what_the_queue_shows(runtime: Runtime, inbox: Inbox) -> Non
         base64.urlsafe_b64encode(b'["0001-01-01T00:00:00+14:00", 1]').decode(),
         base64.urlsafe_b64encode(b"[42, 1]").decode(),
         "é",
+        base64.urlsafe_b64encode(b"[" * 100 + b"]" * 100).decode(),
+        "A" * 10_000,
     ],
 )
 def test_a_malformed_cursor_is_refused(runtime: Runtime, inbox: Inbox, cursor: str) -> None:

@@ -24,11 +24,12 @@ from dialoga.accounts.models import User, Workspace
 from dialoga.audience.actions import do_store_profiles
 from dialoga.audience.models import FollowerProfile
 from dialoga.channels.actions import do_get_or_create_channel
+from dialoga.channels.imports import GROWING_TABLES
 from dialoga.channels.models import Channel
 from dialoga.contacts.actions import check_link_identity, do_link_identity
 from dialoga.contacts.models import Contact, Identity
 from dialoga.core.clock import utcnow
-from dialoga.core.db import transaction
+from dialoga.core.db import refresh_statistics, transaction
 from dialoga.core.errors import ValidationError
 from dialoga.demo.content import BRAND
 from dialoga.demo.followers import make_followers
@@ -67,6 +68,7 @@ def load_demo(
                 session, existing
             )
         workspace = _load(session, slug, random.Random(seed), moment)
+        refresh_statistics(session, GROWING_TABLES)
         return f"Loaded the demo workspace {slug!r}. " + _describe(session, workspace)
 
 

@@ -32,6 +32,7 @@ STATUSES = ("open", "snoozed", "resolved")
 UNASSIGNED = "none"
 PREVIEW_LENGTH = 280
 MAX_PAGE = 500
+MAX_CURSOR = 200  # the cursors made here are about 60 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +146,15 @@ def _encode_cursor(due_at: datetime | None, last_id: int) -> str:
 
 def _decode_cursor(cursor: str) -> _Position:
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError(cursor)
         due, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not (due is None or isinstance(due, str)) or type(last_id) is not int:
             raise TypeError(cursor)
         if not 0 <= last_id < 2**63:
             raise ValueError(cursor)
         return _Position(None if due is None else as_utc(datetime.fromisoformat(due)), last_id)
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, RecursionError):
         raise ValidationError("the page cursor is not valid: start from the first page") from None
 
 
@@ -267,7 +270,7 @@ def listed_conversations(page: Any = None) -> Select[*tuple[Any, ...]]:
 
 
 def queue_items(session: Session, rows: Sequence[Row[Any]], now: datetime) -> list[QueueItem]:
-    """Rows of ``_listed`` as queue items, with their labels (one statement)."""
+    """Rows of ``listed_conversations`` as queue items, with their labels (one statement)."""
     labels: dict[int, list[str]] = {row.id: [] for row in rows}
     if labels:
         for conversation_id, name in session.execute(
