@@ -45,7 +45,6 @@ from dialoga.inbox.work import (
     do_add_label,
     do_add_note,
     do_assign,
-    do_unassign_member,
     do_delete_saved_reply,
     do_remove_label,
     do_reopen,
@@ -53,6 +52,7 @@ from dialoga.inbox.work import (
     do_resolve,
     do_save_reply,
     do_snooze,
+    do_unassign_member,
     do_wake_snoozed,
 )
 from dialoga.insights.models import ReportingEvent
