@@ -165,11 +165,22 @@ def ingest(
         on_conflict_do_nothing=("channel_id", "external_id"),
     )
     result.events = _record_facts(session, channel, summaries)
+    _tell_open_pages(session, channel.id)
     result.imported = len(placed)
     result.conversations_created = len(plan.new)
     result.conversation_ids = sorted(summaries)
     result.identities = identities
     return result
+
+
+def _tell_open_pages(session: Session, channel_id: int) -> None:
+    """Bump the channel's activity counter: pages open on its workspace refresh live."""
+    session.execute(
+        update(Channel)
+        .where(Channel.id == channel_id)
+        .values(activity=Channel.activity + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _drop_known(
