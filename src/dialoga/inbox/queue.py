@@ -62,6 +62,20 @@ class QueueFilter:
             raise ValidationError(f"unknown assignee {self.assignee!r}")
 
 
+def assignee_filter(value: str | None, me: int) -> int | str | None:
+    """The ``assignee`` of a ``QueueFilter`` from its written form: nothing (anyone),
+    ``me``, ``none`` (nobody) or a user's id; anything else is a ``ValidationError``."""
+    if not value:
+        return None
+    if value == "me":
+        return me
+    if value == UNASSIGNED:
+        return UNASSIGNED
+    if not value.isdigit() or len(value) > 15:
+        raise ValidationError(f"unknown assignee {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True, slots=True)
 class QueueItem:
     """One conversation as the queue lists it (``breached``: its reply was due by now)."""

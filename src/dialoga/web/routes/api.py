@@ -23,7 +23,7 @@ from dialoga.accounts.queries import member_for_api_token, memberships
 from dialoga.core.clock import utcnow
 from dialoga.core.errors import NotFoundError, PermissionDeniedError, ValidationError
 from dialoga.inbox.context import contact_card, conversation_detail
-from dialoga.inbox.queue import UNASSIGNED, QueueFilter, queue_page
+from dialoga.inbox.queue import QueueFilter, assignee_filter, queue_page
 from dialoga.runtime import Runtime
 from dialoga.web.security import signed_in_user
 
@@ -214,7 +214,7 @@ def list_conversations(
     filters = QueueFilter(
         status=status,
         channel_id=channel_id,
-        assignee=_assignee(assignee, who.user_id),
+        assignee=assignee_filter(assignee, who.user_id),
         language=language,
         sentiment=sentiment,
         intent=intent,
@@ -234,15 +234,6 @@ def list_conversations(
         items=[ConversationOut(**asdict(item)) for item in found.items],
         next_cursor=found.next_cursor,
     )
-
-
-def _assignee(value: str | None, me: int) -> int | str | None:
-    """Anyone (no value), ``me``, nobody (``none``) or a member's id."""
-    if value == "me":
-        return me
-    if value is None or value == UNASSIGNED:
-        return value
-    return int(value)
 
 
 @router.get("/workspaces/{slug}/conversations/{conversation_id}")

@@ -17,7 +17,7 @@ from dialoga.inbox.context import ConversationDetail, contact_card, conversation
 from dialoga.inbox.options import inbox_options, saved_replies
 from dialoga.inbox.personal import fill_placeholders
 from dialoga.inbox.queue import STATUSES as QUEUE_STATUSES
-from dialoga.inbox.queue import QueueFilter, queue_page
+from dialoga.inbox.queue import QueueFilter, assignee_filter, queue_page
 from dialoga.inbox.work import RESOLUTION_REASONS
 from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, runtime_of
 from dialoga.web.templating import page
@@ -27,35 +27,25 @@ router = APIRouter(prefix="/w/{slug}/inbox", dependencies=[CsrfDep])
 STATUSES = (*QUEUE_STATUSES, "all")
 SENTIMENTS = ("negative", "neutral", "positive")
 SNOOZE_HOURS = (1, 4, 24, 72, 168)
-Text = Annotated[str, Query(max_length=200)]
 
 
 def queue_filter(ctx: MemberContext, request: Request) -> QueueFilter:
     """The queue's filters from the query string; bad values are a 400, not a crash."""
     values = request.query_params
-    status = values.get("status") or "open"
-    if status not in STATUSES:
-        raise HTTPException(status_code=400, detail=f"unknown status {status!r}")
-    return QueueFilter(
-        status=status,
-        channel_id=_number(values.get("channel")),
-        assignee=_assignee(values.get("assignee"), ctx.user.id),
-        language=(values.get("language") or None),
-        sentiment=(values.get("sentiment") or None),
-        intent=(values.get("intent") or None),
-        label_id=_number(values.get("label")),
-        text=(values.get("q") or "")[:200] or None,
-        breached_only=values.get("breached") == "1",
-    )
-
-
-def _assignee(value: str | None, my_id: int) -> int | str | None:
-    """Anyone (no value), me, nobody (``"none"``) or a member's id."""
-    if value == "me":
-        return my_id
-    if value == "none":
-        return "none"
-    return _number(value)
+    try:
+        return QueueFilter(
+            status=values.get("status") or "open",
+            channel_id=_number(values.get("channel")),
+            assignee=assignee_filter(values.get("assignee"), ctx.user.id),
+            language=(values.get("language") or None),
+            sentiment=(values.get("sentiment") or None),
+            intent=(values.get("intent") or None),
+            label_id=_number(values.get("label")),
+            text=(values.get("q") or "")[:200] or None,
+            breached_only=values.get("breached") == "1",
+        )
+    except ValidationError as error:
+        raise HTTPException(status_code=400, detail=str(error)) from None
 
 
 def _number(value: str | None) -> int | None:

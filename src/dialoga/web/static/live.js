@@ -7,7 +7,7 @@
   let refreshing = false;
   let again = false;  // a change came during a refresh, whose answers may predate it
   async function refresh() {
-    if (refreshing) { return; }
+    if (refreshing) { again = true; return; }
     refreshing = true;
     try {
       do {
