@@ -123,7 +123,7 @@ def test_notes_labels_assignment_snooze_resolve_and_reopen(
     with sessions() as session:
         assert session.scalars(select(Note.body)).all() == ["VIP"]
     detail = client.get(base, headers=agent).json()
-    assert detail["labels"] == [] and detail["notes"][0]["body"] == "VIP"
+    assert detail["conversation"]["labels"] == [] and detail["notes"][0]["body"] == "VIP"
 
 
 def test_saved_replies_are_kept_listed_and_deleted(

@@ -8,9 +8,8 @@ reached through ``accounts.access``: another workspace's objects are "not found"
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import asdict
-from datetime import datetime
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
@@ -22,8 +21,14 @@ from dialoga.accounts.models import Member, Workspace
 from dialoga.accounts.queries import member_for_api_token, memberships
 from dialoga.core.clock import utcnow
 from dialoga.core.errors import NotFoundError, PermissionDeniedError, ValidationError
-from dialoga.inbox.context import contact_card, conversation_detail
-from dialoga.inbox.queue import QueueFilter, assignee_filter, queue_page
+from dialoga.inbox.context import (
+    ContactCard,
+    NoteView,
+    ThreadMessage,
+    contact_card,
+    conversation_detail,
+)
+from dialoga.inbox.queue import QueueFilter, QueueItem, QueuePage, assignee_filter, queue_page
 from dialoga.runtime import Runtime
 from dialoga.web.security import signed_in_user
 
@@ -43,99 +48,15 @@ class WorkspaceOut(BaseModel):
     role: str
 
 
-class ConversationOut(BaseModel):
-    id: int
-    channel: str
-    network: str
-    kind: str
-    status: str
-    subject: str | None
-    contact: str | None
-    contact_id: int | None
-    awaiting_since: datetime | None
-    due_at: datetime | None
-    breached: bool
-    last_message_at: datetime
-    message_count: int
-    last_inbound_text: str | None
-    assignee: str | None
-    assignee_id: int | None
-    labels: list[str]
-    language: str | None
-    sentiment: str | None
-    intent: str | None
-    snoozed_until: datetime | None
-    resolution_reason: str | None
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    """One conversation as the API gives it: the queue's view of it, its thread, its
+    notes and the card of the person."""
 
-
-class ConversationPageOut(BaseModel):
-    items: list[ConversationOut]
-    next_cursor: str | None
-
-
-class MessageOut(BaseModel):
-    id: int
-    external_id: str
-    direction: str
-    author: str | None
-    author_user: str | None
-    created_at: datetime
-    text: str
-    language: str | None
-    sentiment: str | None
-    delivery: str | None
-    url: str | None
-
-
-class NoteOut(BaseModel):
-    id: int
-    conversation_id: int | None
-    author: str | None
-    body: str
-    created_at: datetime
-
-
-class IdentityOut(BaseModel):
-    network: str
-    handle: str | None
-    display_name: str | None
-
-
-class EarlierConversationOut(BaseModel):
-    id: int
-    channel: str
-    subject: str | None
-    status: str
-    last_message_at: datetime
-    message_count: int
-    resolution_reason: str | None
-
-
-class SentimentMonthOut(BaseModel):
-    month: str
-    negative: int
-    neutral: int
-    positive: int
-
-
-class ContactCardOut(BaseModel):
-    id: int
-    display_name: str
-    email: str | None
-    stage: str
-    identities: list[IdentityOut]
-    conversations: list[EarlierConversationOut]
-    notes: list[NoteOut]
-    sentiment: list[SentimentMonthOut]
-    first_seen: datetime | None
-    last_seen: datetime | None
-    message_count: int
-
-
-class ConversationDetailOut(ConversationOut):
-    messages: list[MessageOut]
-    notes: list[NoteOut]
-    contact_card: ContactCardOut | None
+    conversation: QueueItem
+    messages: list[ThreadMessage]
+    notes: list[NoteView]
+    contact_card: ContactCard | None
 
 
 def _runtime(request: Request) -> Runtime:
@@ -209,7 +130,7 @@ def list_conversations(
     breached: bool = False,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> ConversationPageOut:
+) -> QueuePage:
     """The queue, most overdue first, filtered; ``next_cursor`` asks for the next page."""
     filters = QueueFilter(
         status=status,
@@ -230,16 +151,13 @@ def list_conversations(
             )
         except ValidationError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
-    return ConversationPageOut(
-        items=[ConversationOut(**asdict(item)) for item in found.items],
-        next_cursor=found.next_cursor,
-    )
+    return found
 
 
 @router.get("/workspaces/{slug}/conversations/{conversation_id}")
 def get_conversation(
     request: Request, who: CallerDep, slug: str, conversation_id: int
-) -> ConversationDetailOut:
+) -> ConversationView:
     """One conversation with its messages, its notes and the contact's context card."""
     with _runtime(request).sessions() as session:
         workspace, _ = workspace_of(session, who, slug)
@@ -255,10 +173,4 @@ def get_conversation(
                 session, workspace.id, contact_id, exclude_conversation_id=conversation_id
             )
         )
-    fields: dict[str, Any] = asdict(detail.item)
-    return ConversationDetailOut(
-        **fields,
-        messages=[MessageOut(**asdict(m)) for m in detail.messages],
-        notes=[NoteOut(**asdict(n)) for n in detail.notes],
-        contact_card=None if card is None else ContactCardOut(**asdict(card)),
-    )
+    return ConversationView(detail.item, detail.messages, detail.notes, card)

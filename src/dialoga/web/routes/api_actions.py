@@ -25,7 +25,7 @@ from dialoga.core.db import transaction
 from dialoga.core.errors import DialogaError, NotFoundError
 from dialoga.inbox.context import contact_card, conversation_detail
 from dialoga.inbox.models import Conversation
-from dialoga.inbox.options import saved_replies
+from dialoga.inbox.options import SavedReplyView, saved_replies
 from dialoga.inbox.personal import personalisation_warnings
 from dialoga.inbox.work import (
     check_assignee,
@@ -112,13 +112,6 @@ class Created(BaseModel):
 
 class Done(BaseModel):
     status: str = "ok"
-
-
-class SavedReplyOut(BaseModel):
-    id: int
-    title: str
-    body: str
-    language: str | None
 
 
 def _refusal(error: DialogaError) -> HTTPException:
@@ -274,14 +267,11 @@ def reopen(request: Request, who: WriterDep, conversation_id: int) -> Done:
 
 
 @router.get("/saved-replies")
-def list_saved_replies(request: Request, slug: str, who: CallerDep) -> list[SavedReplyOut]:
+def list_saved_replies(request: Request, slug: str, who: CallerDep) -> list[SavedReplyView]:
     """The workspace's saved replies."""
     with runtime_of(request).sessions() as session:
         workspace, _ = workspace_of(session, who, slug)
-        return [
-            SavedReplyOut(id=s.id, title=s.title, body=s.body, language=s.language)
-            for s in saved_replies(session, workspace.id)
-        ]
+        return saved_replies(session, workspace.id)
 
 
 @router.post("/saved-replies", status_code=201, response_model=Created)
