@@ -6,17 +6,14 @@ do, and reads back what the database holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.models import Workspace
-from dialoga.channels.actions import do_get_or_create_channel
 from dialoga.channels.base import NormalizedAuthor, NormalizedMessage
 from dialoga.channels.models import Channel
 from dialoga.contacts.actions import do_link_identity
@@ -27,43 +24,12 @@ from dialoga.inbox.models import Conversation, Message
 from dialoga.insights.models import ReportingEvent
 from dialoga.runtime import Runtime
 
-START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
-BRAND = NormalizedAuthor("twitter", "acme", handle="acme_it", display_name="ACME", is_brand=True)
-GIULIA = NormalizedAuthor("twitter", "115712", handle="giulia_r", display_name="Giulia Rossi")
-MARCO = NormalizedAuthor("twitter", "823869", handle="marco_b")
-
-
-def _at(minutes: float) -> datetime:
-    return START + timedelta(minutes=minutes)
-
-
-def _msg(
-    external_id: str,
-    author: NormalizedAuthor,
-    minutes: float,
-    in_reply_to: str | None = None,
-    **fields: Any,
-) -> NormalizedMessage:
-    fields.setdefault("text", f"message {external_id}")
-    return NormalizedMessage(
-        external_id=external_id,
-        author=author,
-        created_at=_at(minutes),
-        in_reply_to=in_reply_to,
-        **fields,
-    )
-
-
-def _channel(
-    sessions: sessionmaker[Session], workspace: Workspace, name: str, network: str
-) -> Channel:
-    with transaction(sessions) as session:
-        return do_get_or_create_channel(session, workspace.id, name, network, actor="test")
+from .cast import BRAND, GIULIA, MARCO, at, make_channel, msg, statements
 
 
 @pytest.fixture
 def channel(sessions: sessionmaker[Session], workspace: Workspace) -> Channel:
-    return _channel(sessions, workspace, "support", "twitter")
+    return make_channel(sessions, workspace, "support", "twitter")
 
 
 def _ingest(
@@ -154,7 +120,7 @@ def _identity(sessions: sessionmaker[Session], network: str, external_id: str) -
 def test_the_same_batch_twice_is_stored_once(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    batch = [_msg("1", GIULIA, 0), _msg("2", BRAND, 5, "1"), _msg("3", MARCO, 6)]
+    batch = [msg("1", GIULIA, 0), msg("2", BRAND, 5, "1"), msg("3", MARCO, 6)]
 
     first = _ingest(sessions, channel, batch)
     before = _threads(sessions), _events(sessions), _conversation(sessions, "1")
@@ -180,10 +146,10 @@ def test_duplicates_within_one_batch_are_stored_once_keeping_the_first(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
     batch = [
-        _msg("1", GIULIA, 0, text="first copy"),
-        _msg("1", GIULIA, 0, text="second copy"),
-        _msg("2", BRAND, 1, "1"),
-        _msg("2", BRAND, 1, "1"),
+        msg("1", GIULIA, 0, text="first copy"),
+        msg("1", GIULIA, 0, text="second copy"),
+        msg("2", BRAND, 1, "1"),
+        msg("2", BRAND, 1, "1"),
     ]
 
     result = _ingest(sessions, channel, batch)
@@ -201,9 +167,9 @@ def test_duplicates_within_one_batch_are_stored_once_keeping_the_first(
 def test_partly_known_batch_stores_only_the_new_messages(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
 
-    result = _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 2, "1")])
+    result = _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 2, "1")])
 
     assert (result.imported, result.already_present, result.conversations_created) == (1, 1, 0)
     assert _conversation(sessions, "1").message_count == 2
@@ -212,10 +178,10 @@ def test_partly_known_batch_stores_only_the_new_messages(
 def test_the_same_external_id_on_two_channels_is_two_messages(
     sessions: sessionmaker[Session], workspace: Workspace, channel: Channel
 ) -> None:
-    other = _channel(sessions, workspace, "support-bis", "twitter")
+    other = make_channel(sessions, workspace, "support-bis", "twitter")
 
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
-    result = _ingest(sessions, other, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
+    result = _ingest(sessions, other, [msg("1", GIULIA, 0)])
 
     assert result.imported == 1
     with sessions() as session:
@@ -235,10 +201,10 @@ def test_empty_batch_does_nothing(sessions: sessionmaker[Session], channel: Chan
 def test_direction_is_inferred_from_the_brand_identity(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 1, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 1, "1")])
     # a later source that does not know "acme" is the brand: the stored identity says so
     unaware = NormalizedAuthor("twitter", "acme", handle="acme_it")
-    _ingest(sessions, channel, [_msg("3", GIULIA, 2, "2"), _msg("4", unaware, 3, "3")])
+    _ingest(sessions, channel, [msg("3", GIULIA, 2, "2"), msg("4", unaware, 3, "3")])
 
     assert _directions(sessions) == {
         "1": "inbound",
@@ -255,9 +221,7 @@ def test_an_explicit_direction_wins_over_the_author(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
     # e.g. an agent's personal account answering for the brand
-    _ingest(
-        sessions, channel, [_msg("1", GIULIA, 0), _msg("2", MARCO, 4, "1", direction="outbound")]
-    )
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", MARCO, 4, "1", direction="outbound")])
 
     assert _directions(sessions) == {"1": "inbound", "2": "outbound"}
     assert _conversation(sessions, "1").first_response_seconds == 240
@@ -269,8 +233,8 @@ def test_an_explicit_direction_wins_over_the_author(
 def test_a_reply_in_a_later_batch_joins_its_parents_conversation(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    first = _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
-    second = _ingest(sessions, channel, [_msg("2", BRAND, 3, "1"), _msg("3", GIULIA, 9, "2")])
+    first = _ingest(sessions, channel, [msg("1", GIULIA, 0)])
+    second = _ingest(sessions, channel, [msg("2", BRAND, 3, "1"), msg("3", GIULIA, 9, "2")])
 
     assert second.conversations_created == 0
     assert second.conversation_ids == first.conversation_ids
@@ -278,25 +242,25 @@ def test_a_reply_in_a_later_batch_joins_its_parents_conversation(
     conversation = _conversation(sessions, "1")
     assert (conversation.message_count, conversation.inbound_count) == (3, 2)
     assert conversation.first_response_seconds == 180
-    assert conversation.awaiting_since == _at(9)
+    assert conversation.awaiting_since == at(9)
 
 
 def test_a_reply_stored_before_its_parent_ends_in_one_conversation(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("2", BRAND, 5, "1")])
+    _ingest(sessions, channel, [msg("2", BRAND, 5, "1")])
     assert _threads(sessions) == {"1": ["2"]}  # waits under its parent's id
 
-    result = _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    result = _ingest(sessions, channel, [msg("1", GIULIA, 0)])
 
     assert result.conversations_created == 0
     assert _threads(sessions) == {"1": ["1", "2"]}
     conversation = _conversation(sessions, "1")
-    assert conversation.started_at == _at(0)
+    assert conversation.started_at == at(0)
     assert (conversation.message_count, conversation.inbound_count) == (2, 1)
     assert conversation.identity_id == _identity(sessions, "twitter", "115712").id
-    assert conversation.first_inbound_at == _at(0)
-    assert conversation.first_response_at == _at(5)
+    assert conversation.first_inbound_at == at(0)
+    assert conversation.first_response_at == at(5)
     assert conversation.first_response_seconds == 300
     assert conversation.awaiting_since is None
 
@@ -304,8 +268,8 @@ def test_a_reply_stored_before_its_parent_ends_in_one_conversation(
 def test_a_reply_stored_before_its_parent_still_records_its_first_response(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("2", BRAND, 5, "1")])
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("2", BRAND, 5, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
 
     assert _events(sessions) == [("first_response", "2", "1", 300), ("reply", "2", "1", 300)]
 
@@ -314,12 +278,12 @@ def test_conversations_found_to_be_one_thread_are_merged_keeping_every_message(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
     # "3" answers "2" and "4" answers "1" before "2" (an answer to "1") is known
-    _ingest(sessions, channel, [_msg("3", GIULIA, 20, "2"), _msg("5", BRAND, 21, "3")])
-    _ingest(sessions, channel, [_msg("4", MARCO, 10, "1")])
+    _ingest(sessions, channel, [msg("3", GIULIA, 20, "2"), msg("5", BRAND, 21, "3")])
+    _ingest(sessions, channel, [msg("4", MARCO, 10, "1")])
     assert _threads(sessions) == {"2": ["3", "5"], "1": ["4"]}
     before = _events(sessions)
 
-    result = _ingest(sessions, channel, [_msg("2", GIULIA, 15, "1")])
+    result = _ingest(sessions, channel, [msg("2", GIULIA, 15, "1")])
 
     assert result.conversations_created == 0
     assert _threads(sessions) == {"1": ["4", "2", "3", "5"]}
@@ -333,8 +297,8 @@ def test_conversations_found_to_be_one_thread_are_merged_keeping_every_message(
     assert {key for _, _, key, _ in after} == {"1"}
     conversation = _conversation(sessions, "1")
     assert (conversation.message_count, conversation.inbound_count) == (4, 3)
-    assert conversation.started_at == _at(10)
-    assert conversation.last_message_at == _at(21)
+    assert conversation.started_at == at(10)
+    assert conversation.last_message_at == at(21)
     # "5" answered "3" when the threads were still apart: that recorded first response
     # stands (summary and facts agree), though "4" had asked earlier
     assert conversation.first_response_seconds == 60
@@ -345,35 +309,35 @@ def test_conversations_found_to_be_one_thread_are_merged_keeping_every_message(
 def test_grandchild_then_child_then_parent_in_three_batches(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("3", GIULIA, 30, "2")])
+    _ingest(sessions, channel, [msg("3", GIULIA, 30, "2")])
     assert _threads(sessions) == {"2": ["3"]}
-    _ingest(sessions, channel, [_msg("2", BRAND, 10, "1")])
+    _ingest(sessions, channel, [msg("2", BRAND, 10, "1")])
     assert _threads(sessions) == {"1": ["2", "3"]}
-    result = _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    result = _ingest(sessions, channel, [msg("1", GIULIA, 0)])
 
     assert result.conversations_created == 0
     assert _threads(sessions) == {"1": ["1", "2", "3"]}
     conversation = _conversation(sessions, "1")
-    assert conversation.started_at == _at(0)
-    assert conversation.last_message_at == _at(30)
+    assert conversation.started_at == at(0)
+    assert conversation.last_message_at == at(30)
     assert (conversation.message_count, conversation.inbound_count) == (3, 2)
-    assert conversation.first_inbound_at == _at(0)
-    assert conversation.last_inbound_at == _at(30)
-    assert conversation.last_outbound_at == _at(10)
+    assert conversation.first_inbound_at == at(0)
+    assert conversation.last_inbound_at == at(30)
+    assert conversation.last_outbound_at == at(10)
     assert conversation.first_response_seconds == 600
-    assert conversation.awaiting_since == _at(30)
+    assert conversation.awaiting_since == at(30)
     assert _events(sessions) == [("first_response", "2", "1", 600), ("reply", "2", "1", 600)]
 
 
 def test_email_reply_arriving_after_its_own_answer_joins_that_thread(
     sessions: sessionmaker[Session], workspace: Workspace
 ) -> None:
-    mailbox = _channel(sessions, workspace, "assistenza", "email")
+    mailbox = make_channel(sessions, workspace, "assistenza", "email")
     anna = NormalizedAuthor("email", "anna@example.it", email="anna@example.it")
     desk = NormalizedAuthor("email", "assistenza@acme.it", is_brand=True)
     # <d> answers <c>; its References keep the first id and the parent (RFC 5322 trimming)
-    _ingest(sessions, mailbox, [_msg("<d>", desk, 30, "<c>", references=("<a>", "<c>"))])
-    _ingest(sessions, mailbox, [_msg("<c>", anna, 20, "<b>")])  # <b>, <a> never arrive
+    _ingest(sessions, mailbox, [msg("<d>", desk, 30, "<c>", references=("<a>", "<c>"))])
+    _ingest(sessions, mailbox, [msg("<c>", anna, 20, "<b>")])  # <b>, <a> never arrive
 
     assert list(_threads(sessions).values()) == [["<c>", "<d>"]]
 
@@ -384,19 +348,19 @@ def test_email_reply_arriving_after_its_own_answer_joins_that_thread(
 def test_email_thread_follows_references_across_missing_messages(
     sessions: sessionmaker[Session], workspace: Workspace
 ) -> None:
-    mailbox = _channel(sessions, workspace, "assistenza", "email")
+    mailbox = make_channel(sessions, workspace, "assistenza", "email")
     anna = NormalizedAuthor("email", "anna@example.it", email="anna@example.it")
     desk = NormalizedAuthor("email", "assistenza@acme.it", is_brand=True)
     subject = "Ordine 4521"
-    _ingest(sessions, mailbox, [_msg("<a>", anna, 0, kind="email", subject=subject)])
+    _ingest(sessions, mailbox, [msg("<a>", anna, 0, kind="email", subject=subject)])
     # <b> and <c> never arrive (another mailbox); <d> names them in References
     _ingest(
         sessions,
         mailbox,
         [
-            _msg("<d>", desk, 50, "<c>", references=("<a>", "<b>", "<c>"), kind="email"),
-            _msg("<e>", anna, 70, "<d>", references=("<a>", "<d>"), kind="email"),
-            _msg("<x>", anna, 71, kind="email", subject="Altro"),
+            msg("<d>", desk, 50, "<c>", references=("<a>", "<b>", "<c>"), kind="email"),
+            msg("<e>", anna, 70, "<d>", references=("<a>", "<d>"), kind="email"),
+            msg("<x>", anna, 71, kind="email", subject="Altro"),
         ],
     )
 
@@ -404,7 +368,7 @@ def test_email_thread_follows_references_across_missing_messages(
     conversation = _conversation(sessions, "<a>")
     assert (conversation.kind, conversation.subject) == ("email", subject)
     assert conversation.first_response_seconds == 3000
-    assert conversation.awaiting_since == _at(70)
+    assert conversation.awaiting_since == at(70)
     assert _directions(sessions)["<d>"] == "outbound"
 
 
@@ -415,17 +379,17 @@ def test_dm_threads_follow_their_explicit_key(
         sessions,
         channel,
         [
-            _msg("dm-1", GIULIA, 0, kind="dm", thread_key="giulia-acme"),
-            _msg("dm-2", MARCO, 1, kind="dm", thread_key="marco-acme"),
+            msg("dm-1", GIULIA, 0, kind="dm", thread_key="giulia-acme"),
+            msg("dm-2", MARCO, 1, kind="dm", thread_key="marco-acme"),
         ],
     )
     _ingest(
         sessions,
         channel,
         [
-            _msg("dm-3", BRAND, 4, kind="dm", thread_key="giulia-acme"),
+            msg("dm-3", BRAND, 4, kind="dm", thread_key="giulia-acme"),
             # a DM that quotes a public tweet stays in its DM thread
-            _msg("dm-4", GIULIA, 6, "tweet-9", kind="dm", thread_key="giulia-acme"),
+            msg("dm-4", GIULIA, 6, "tweet-9", kind="dm", thread_key="giulia-acme"),
         ],
     )
 
@@ -436,7 +400,7 @@ def test_dm_threads_follow_their_explicit_key(
     giulia = _conversation(sessions, "thread:giulia-acme")
     assert giulia.kind == "dm"
     assert (giulia.message_count, giulia.first_response_seconds) == (3, 240)
-    assert giulia.awaiting_since == _at(6)
+    assert giulia.awaiting_since == at(6)
 
 
 # --- summaries and facts -----------------------------------------------------------------
@@ -449,19 +413,19 @@ def test_first_response_and_reply_events_exactly_one_first_response_per_conversa
         sessions,
         channel,
         [
-            _msg("1", GIULIA, 0),
-            _msg("2", BRAND, 2.5, "1"),
-            _msg("3", GIULIA, 10, "2"),
-            _msg("4", MARCO, 0.5),
+            msg("1", GIULIA, 0),
+            msg("2", BRAND, 2.5, "1"),
+            msg("3", GIULIA, 10, "2"),
+            msg("4", MARCO, 0.5),
         ],
     )
     result = _ingest(
         sessions,
         channel,
         [
-            _msg("5", BRAND, 40, "3"),
-            _msg("6", BRAND, 41, "5"),  # nothing awaits a reply: no fact
-            _msg("7", BRAND, 60.25, "4"),
+            msg("5", BRAND, 40, "3"),
+            msg("6", BRAND, 41, "5"),  # nothing awaits a reply: no fact
+            msg("7", BRAND, 60.25, "4"),
         ],
     )
 
@@ -475,7 +439,7 @@ def test_first_response_and_reply_events_exactly_one_first_response_per_conversa
     ]
     assert _first_responses_per_conversation(sessions) == {"1": 1, "4": 1}
     giulia = _conversation(sessions, "1")
-    assert (giulia.first_response_at, giulia.first_response_seconds) == (_at(2.5), 150)
+    assert (giulia.first_response_at, giulia.first_response_seconds) == (at(2.5), 150)
 
 
 def test_awaiting_and_counts_follow_each_batch(
@@ -485,22 +449,22 @@ def test_awaiting_and_counts_follow_each_batch(
         c = _conversation(sessions, "1")
         return c.message_count, c.inbound_count, c.awaiting_since, c.last_message_at
 
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", GIULIA, 1, "1")])
-    assert state() == (2, 2, _at(0), _at(1))
-    _ingest(sessions, channel, [_msg("3", BRAND, 5, "2")])
-    assert state() == (3, 2, None, _at(5))
-    _ingest(sessions, channel, [_msg("4", GIULIA, 7, "3")])
-    assert state() == (4, 3, _at(7), _at(7))
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", GIULIA, 1, "1")])
+    assert state() == (2, 2, at(0), at(1))
+    _ingest(sessions, channel, [msg("3", BRAND, 5, "2")])
+    assert state() == (3, 2, None, at(5))
+    _ingest(sessions, channel, [msg("4", GIULIA, 7, "3")])
+    assert state() == (4, 3, at(7), at(7))
     conversation = _conversation(sessions, "1")
-    assert (conversation.first_inbound_at, conversation.last_inbound_at) == (_at(0), _at(7))
-    assert conversation.last_outbound_at == _at(5)
+    assert (conversation.first_inbound_at, conversation.last_inbound_at) == (at(0), at(7))
+    assert conversation.last_outbound_at == at(5)
     assert conversation.status == "open"
 
 
 def test_a_brand_post_without_inbound_has_no_first_response(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("p", BRAND, 0, kind="post")])
+    _ingest(sessions, channel, [msg("p", BRAND, 0, kind="post")])
 
     conversation = _conversation(sessions, "p")
     assert (conversation.message_count, conversation.inbound_count) == (1, 0)
@@ -513,32 +477,32 @@ def test_a_brand_post_without_inbound_has_no_first_response(
 def test_a_late_message_replays_the_conversation_summary(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 10, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 10, "1")])
     # "3" was written at minute 5 but reaches Dialoga after the brand's answer
-    result = _ingest(sessions, channel, [_msg("3", GIULIA, 5, "1")])
+    result = _ingest(sessions, channel, [msg("3", GIULIA, 5, "1")])
 
     assert result.events == 0
     conversation = _conversation(sessions, "1")
     assert (conversation.message_count, conversation.inbound_count) == (3, 2)
-    assert conversation.started_at == _at(0)
-    assert conversation.last_message_at == _at(10)
-    assert conversation.last_inbound_at == _at(5)
+    assert conversation.started_at == at(0)
+    assert conversation.last_message_at == at(10)
+    assert conversation.last_inbound_at == at(5)
     assert conversation.awaiting_since is None  # the answer at minute 10 came after it
     assert conversation.first_response_seconds == 600
     assert _first_responses_per_conversation(sessions) == {"1": 1}
 
-    _ingest(sessions, channel, [_msg("4", GIULIA, 8, "3"), _msg("5", GIULIA, 12, "2")])
+    _ingest(sessions, channel, [msg("4", GIULIA, 8, "3"), msg("5", GIULIA, 12, "2")])
     conversation = _conversation(sessions, "1")
     assert (conversation.message_count, conversation.inbound_count) == (5, 4)
-    assert conversation.awaiting_since == _at(12)
-    assert conversation.last_inbound_at == _at(12)
+    assert conversation.awaiting_since == at(12)
+    assert conversation.last_inbound_at == at(12)
 
 
 def test_a_late_answer_keeps_summary_and_first_response_event_in_agreement(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 10, "1")])
-    _ingest(sessions, channel, [_msg("3", BRAND, 7, "1")])  # an earlier answer, found late
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 10, "1")])
+    _ingest(sessions, channel, [msg("3", BRAND, 7, "1")])  # an earlier answer, found late
 
     conversation = _conversation(sessions, "1")
     first = [e for e in _events(sessions) if e[0] == "first_response"]
@@ -549,28 +513,28 @@ def test_a_late_answer_keeps_summary_and_first_response_event_in_agreement(
 def test_a_new_message_reopens_a_resolved_conversation(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 3, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 3, "1")])
     with transaction(sessions) as session:
         session.execute(update(Conversation).values(status="resolved"))
 
-    _ingest(sessions, channel, [_msg("3", BRAND, 5, "2")])
+    _ingest(sessions, channel, [msg("3", BRAND, 5, "2")])
     assert _conversation(sessions, "1").status == "resolved"
-    result = _ingest(sessions, channel, [_msg("4", GIULIA, 8, "3")])
+    result = _ingest(sessions, channel, [msg("4", GIULIA, 8, "3")])
 
     assert result.events == 1
     conversation = _conversation(sessions, "1")
-    assert (conversation.status, conversation.awaiting_since) == ("open", _at(8))
+    assert (conversation.status, conversation.awaiting_since) == ("open", at(8))
     assert [e for e in _events(sessions) if e[0] == "reopened"] == [("reopened", "4", "1", None)]
 
 
 def test_a_late_brand_message_does_not_reopen_a_resolved_conversation(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 10, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 10, "1")])
     with transaction(sessions) as session:
         session.execute(update(Conversation).values(status="resolved"))
 
-    _ingest(sessions, channel, [_msg("3", BRAND, 5, "1")])  # older than the last message
+    _ingest(sessions, channel, [msg("3", BRAND, 5, "1")])  # older than the last message
 
     assert _conversation(sessions, "1").status == "resolved"
 
@@ -578,9 +542,9 @@ def test_a_late_brand_message_does_not_reopen_a_resolved_conversation(
 def test_merged_conversations_keep_one_first_response(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("3", GIULIA, 100, "2"), _msg("4", BRAND, 110, "3")])
-    _ingest(sessions, channel, [_msg("5", MARCO, 50, "1")])
-    _ingest(sessions, channel, [_msg("2", GIULIA, 60, "1"), _msg("6", BRAND, 70, "5")])
+    _ingest(sessions, channel, [msg("3", GIULIA, 100, "2"), msg("4", BRAND, 110, "3")])
+    _ingest(sessions, channel, [msg("5", MARCO, 50, "1")])
+    _ingest(sessions, channel, [msg("2", GIULIA, 60, "1"), msg("6", BRAND, 70, "5")])
 
     assert list(_threads(sessions)) == ["1"]
     assert _first_responses_per_conversation(sessions) == {"1": 1}
@@ -592,8 +556,8 @@ def test_merged_conversations_keep_one_first_response(
 def test_one_contact_per_person_across_messages_and_batches(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", GIULIA, 1), _msg("3", MARCO, 2)])
-    _ingest(sessions, channel, [_msg("4", GIULIA, 3), _msg("5", BRAND, 4, "4")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", GIULIA, 1), msg("3", MARCO, 2)])
+    _ingest(sessions, channel, [msg("4", GIULIA, 3), msg("5", BRAND, 4, "4")])
 
     with sessions() as session:
         people = session.execute(
@@ -621,7 +585,7 @@ def test_one_contact_per_person_across_messages_and_batches(
 def test_brand_identities_have_no_contact(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 1, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 1, "1")])
 
     brand = _identity(sessions, "twitter", "acme")
     assert brand.is_brand
@@ -633,8 +597,8 @@ def test_an_identity_recognised_as_the_brand_loses_its_contact(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
     unaware = NormalizedAuthor("twitter", "acme", handle="acme_it")
-    _ingest(sessions, channel, [_msg("1", unaware, 0)])
-    _ingest(sessions, channel, [_msg("2", GIULIA, 1, "1"), _msg("3", BRAND, 2, "2")])
+    _ingest(sessions, channel, [msg("1", unaware, 0)])
+    _ingest(sessions, channel, [msg("2", GIULIA, 1, "1"), msg("3", BRAND, 2, "2")])
 
     brand = _identity(sessions, "twitter", "acme")
     assert brand.is_brand
@@ -650,7 +614,7 @@ def test_an_author_the_batch_calls_the_brand_is_the_brand_whatever_its_order(
     _ingest(
         sessions,
         channel,
-        [_msg("1", unaware, 0), _msg("2", GIULIA, 1, "1"), _msg("3", BRAND, 2, "2")],
+        [msg("1", unaware, 0), msg("2", GIULIA, 1, "1"), msg("3", BRAND, 2, "2")],
     )
 
     brand = _identity(sessions, "twitter", "acme")
@@ -662,15 +626,15 @@ def test_an_author_the_batch_calls_the_brand_is_the_brand_whatever_its_order(
 def test_the_same_email_on_two_networks_joins_one_contact(
     sessions: sessionmaker[Session], workspace: Workspace
 ) -> None:
-    mailbox = _channel(sessions, workspace, "assistenza", "email")
-    forum = _channel(sessions, workspace, "forum", "generic")
+    mailbox = make_channel(sessions, workspace, "assistenza", "email")
+    forum = make_channel(sessions, workspace, "forum", "generic")
     by_mail = NormalizedAuthor(
         "email", "anna.verdi@example.it", display_name="Anna Verdi", email="anna.verdi@example.it"
     )
     on_forum = NormalizedAuthor("generic", "u-anna", handle="annav", email="Anna.Verdi@Example.IT")
 
-    _ingest(sessions, mailbox, [_msg("<a>", by_mail, 0, kind="email")])
-    _ingest(sessions, forum, [_msg("c-1", on_forum, 5, kind="comment")])
+    _ingest(sessions, mailbox, [msg("<a>", by_mail, 0, kind="email")])
+    _ingest(sessions, forum, [msg("c-1", on_forum, 5, kind="comment")])
 
     with sessions() as session:
         contacts = session.execute(select(Contact.display_name, Contact.email)).all()
@@ -683,11 +647,11 @@ def test_the_same_email_on_two_networks_joins_one_contact(
 def test_the_same_email_on_two_networks_in_one_batch_joins_one_contact(
     sessions: sessionmaker[Session], workspace: Workspace
 ) -> None:
-    forum = _channel(sessions, workspace, "forum", "generic")
+    forum = make_channel(sessions, workspace, "forum", "generic")
     on_forum = NormalizedAuthor("generic", "u-anna", email="anna.verdi@example.it")
     on_mastodon = NormalizedAuthor("mastodon", "@anna@mastodon.uno", email="anna.verdi@example.it")
 
-    _ingest(sessions, forum, [_msg("c-1", on_forum, 0), _msg("t-1", on_mastodon, 1)])
+    _ingest(sessions, forum, [msg("c-1", on_forum, 0), msg("t-1", on_mastodon, 1)])
 
     with sessions() as session:
         assert _count(session, Contact) == 1
@@ -697,16 +661,16 @@ def test_the_same_email_on_two_networks_in_one_batch_joins_one_contact(
 def test_a_linked_identity_keeps_its_contact_on_later_ingests(
     sessions: sessionmaker[Session], workspace: Workspace, channel: Channel
 ) -> None:
-    forum = _channel(sessions, workspace, "forum", "generic")
+    forum = make_channel(sessions, workspace, "forum", "generic")
     giulia_forum = NormalizedAuthor("generic", "u-giulia", handle="giulia")
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
-    _ingest(sessions, forum, [_msg("c-1", giulia_forum, 1)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
+    _ingest(sessions, forum, [msg("c-1", giulia_forum, 1)])
     twitter = _identity(sessions, "twitter", "115712")
     forum_identity = _identity(sessions, "generic", "u-giulia")
     with transaction(sessions) as session:
         do_link_identity(session, forum_identity.id, twitter.contact_id or 0)
 
-    _ingest(sessions, forum, [_msg("c-2", giulia_forum, 2)])
+    _ingest(sessions, forum, [msg("c-2", giulia_forum, 2)])
 
     with sessions() as session:
         assert _count(session, Contact) == 1  # the forum-only contact was dropped
@@ -730,7 +694,7 @@ def test_hostile_text_is_stored_verbatim(sessions: sessionmaker[Session], channe
         "twitter", "<b>666</b>", handle="\u202eadmin", display_name="<script>x</script>"
     )
     batch = [
-        _msg(f"h{i}", evil, i, text=text, subject=text[:400], url="https://example.com/?a=<b>")
+        msg(f"h{i}", evil, i, text=text, subject=text[:400], url="https://example.com/?a=<b>")
         for i, text in enumerate(HOSTILE)
     ]
 
@@ -752,26 +716,12 @@ def test_hostile_text_is_stored_verbatim(sessions: sessionmaker[Session], channe
 # --- the number of statements does not grow with the batch --------------------------------
 
 
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def _count_statements(
     runtime: Runtime, channel: Channel, messages: Sequence[NormalizedMessage]
 ) -> tuple[int, IngestResult]:
     with (
         transaction(runtime.sessions, write_lock=True) as session,
-        _statements(runtime.engine) as seen,
+        statements(runtime.engine) as seen,
     ):
         result = ingest(session, channel, messages)
     return len(seen), result
@@ -781,9 +731,9 @@ def _mixed_batch(tag: str, size: int, stored_openers: list[str]) -> list[Normali
     """Half answers into stored conversations, half new threads by new and known people."""
     batch = []
     for i in range(size // 2):
-        batch.append(_msg(f"{tag}-answer-{i}", BRAND, 600 + i, stored_openers.pop()))
+        batch.append(msg(f"{tag}-answer-{i}", BRAND, 600 + i, stored_openers.pop()))
         author = NormalizedAuthor("twitter", f"{tag}-person-{i}") if i % 2 else GIULIA
-        batch.append(_msg(f"{tag}-new-{i}", author, 600 + i))
+        batch.append(msg(f"{tag}-new-{i}", author, 600 + i))
     return batch
 
 
@@ -792,7 +742,7 @@ def test_statements_per_ingest_do_not_grow_with_the_batch(
     runtime: Runtime, channel: Channel, sizes: tuple[int, int]
 ) -> None:
     openers = [
-        _msg(f"open-{i}", NormalizedAuthor("twitter", f"person-{i}"), i / 10) for i in range(600)
+        msg(f"open-{i}", NormalizedAuthor("twitter", f"person-{i}"), i / 10) for i in range(600)
     ]
     _ingest(runtime.sessions, channel, openers)
     stored = [m.external_id for m in openers]
@@ -814,13 +764,13 @@ def test_statements_per_ingest_do_not_grow_with_the_batch(
 def test_statements_do_not_grow_with_late_messages_in_many_conversations(
     runtime: Runtime, channel: Channel
 ) -> None:
-    stored = [_msg(f"open-{i}", NormalizedAuthor("twitter", f"p{i}"), i) for i in range(600)]
-    answers = [_msg(f"ans-{i}", BRAND, 1000 + i, f"open-{i}") for i in range(600)]
+    stored = [msg(f"open-{i}", NormalizedAuthor("twitter", f"p{i}"), i) for i in range(600)]
+    answers = [msg(f"ans-{i}", BRAND, 1000 + i, f"open-{i}") for i in range(600)]
     _ingest(runtime.sessions, channel, stored + answers)
 
     def late(tag: str, first: int, size: int) -> list[NormalizedMessage]:
         return [
-            _msg(f"{tag}-{i}", NormalizedAuthor("twitter", f"p{i}"), i + 0.5, f"open-{i}")
+            msg(f"{tag}-{i}", NormalizedAuthor("twitter", f"p{i}"), i + 0.5, f"open-{i}")
             for i in range(first, first + size)
         ]
 

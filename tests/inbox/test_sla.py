@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.actions import do_create_workspace
@@ -46,6 +43,8 @@ from dialoga.inbox.sla_actions import (
 )
 from dialoga.insights.models import ReportingEvent
 from dialoga.runtime import Runtime
+
+from .cast import statements
 
 ROME = "Europe/Rome"
 OFFICE = parse_business_hours("mon-fri 09:00-13:00,14:00-18:00")
@@ -405,20 +404,6 @@ def test_a_new_policy_reschedules_awaited_replies_and_keeps_past_breaches(
 # --- breaches --------------------------------------------------------------------------
 
 
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def _breaches(sessions: sessionmaker[Session]) -> list[tuple[str, datetime, int | None]]:
     """(conversation key, occurred at, delay) of each breach fact, by key."""
     with sessions() as session:
@@ -496,7 +481,7 @@ def test_flagging_uses_each_workspace_policy_and_pages_with_a_constant_statement
     for limit in (4, 50, 50, 50):
         with (
             transaction(sessions, write_lock=True) as session,
-            _statements(runtime.engine) as seen,
+            statements(runtime.engine) as seen,
         ):
             flagged.append(do_flag_breaches(session, now, limit=limit))
         counts.append(len(seen))
@@ -517,7 +502,7 @@ def test_rescheduling_costs_the_same_statements_for_few_or_many(
     counts = []
     for size in (5, 80):
         _ingest(sessions, channel, *[_wait(f"{size}-{i}", start) for i in range(size)])
-        with _statements(runtime.engine) as seen:
+        with statements(runtime.engine) as seen:
             _set(sessions, workspace.id, 30 + size, 60, "mon-fri 09:00-18:00")
         counts.append(len(seen))
 

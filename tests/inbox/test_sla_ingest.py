@@ -3,14 +3,12 @@ restarted with the next-response target, and a breach flag kept only for its own
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.models import Workspace
@@ -24,6 +22,8 @@ from dialoga.inbox.sla import parse_business_hours
 from dialoga.inbox.sla_actions import do_flag_breaches, do_set_sla_policy
 from dialoga.insights.models import ReportingEvent
 from dialoga.runtime import Runtime
+
+from .cast import statements
 
 ROME = ZoneInfo("Europe/Rome")
 GIULIA = NormalizedAuthor("twitter", "1157", handle="giulia_r")
@@ -188,20 +188,6 @@ def test_imported_history_from_the_dst_weekend_is_due_on_monday(
 # --- the hook costs one query per batch ------------------------------------------------
 
 
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_the_policy_is_read_once_per_batch_whatever_its_size(
     runtime: Runtime, channel: Channel
 ) -> None:
@@ -214,7 +200,7 @@ def test_the_policy_is_read_once_per_batch_whatever_its_size(
         batch += [_msg(f"{tag}n{i}", MONDAY_10 + timedelta(hours=1)) for i in range(size)]
         with (
             transaction(runtime.sessions, write_lock=True) as session,
-            _statements(runtime.engine) as seen,
+            statements(runtime.engine) as seen,
         ):
             ingest(session, channel, batch)
         counts.append(len(seen))

@@ -6,18 +6,16 @@ transaction, as the web layer runs it, and the tests read back what the database
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.actions import do_create_workspace
 from dialoga.accounts.models import Member, User, Workspace
-from dialoga.channels.actions import do_get_or_create_channel
 from dialoga.channels.base import NormalizedAuthor, NormalizedMessage
 from dialoga.channels.models import Channel
 from dialoga.contacts.models import Identity
@@ -58,43 +56,12 @@ from dialoga.inbox.work import (
 from dialoga.insights.models import ReportingEvent
 from dialoga.runtime import Runtime
 
-START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
-BRAND = NormalizedAuthor("twitter", "acme", handle="acme_it", display_name="ACME", is_brand=True)
-GIULIA = NormalizedAuthor("twitter", "115712", handle="giulia_r", display_name="Giulia Rossi")
-MARCO = NormalizedAuthor("twitter", "823869", handle="marco_b")
-
-
-def _at(minutes: float) -> datetime:
-    return START + timedelta(minutes=minutes)
-
-
-def _msg(
-    external_id: str,
-    author: NormalizedAuthor,
-    minutes: float,
-    in_reply_to: str | None = None,
-    **fields: Any,
-) -> NormalizedMessage:
-    fields.setdefault("text", f"message {external_id}")
-    return NormalizedMessage(
-        external_id=external_id,
-        author=author,
-        created_at=_at(minutes),
-        in_reply_to=in_reply_to,
-        **fields,
-    )
-
-
-def _channel(
-    sessions: sessionmaker[Session], workspace: Workspace, name: str, network: str
-) -> Channel:
-    with transaction(sessions) as session:
-        return do_get_or_create_channel(session, workspace.id, name, network, actor="test")
+from .cast import BRAND, GIULIA, MARCO, at, make_channel, msg, statements
 
 
 @pytest.fixture
 def channel(sessions: sessionmaker[Session], workspace: Workspace) -> Channel:
-    return _channel(sessions, workspace, "support", "twitter")
+    return make_channel(sessions, workspace, "support", "twitter")
 
 
 @pytest.fixture
@@ -150,27 +117,15 @@ def _count(session: Session, entity: type[object]) -> int:
     return session.scalar(select(func.count()).select_from(entity)) or 0
 
 
-def _reply(sessions: sessionmaker[Session], conversation_id: int, user_id: int, at: float) -> int:
+def _reply(
+    sessions: sessionmaker[Session], conversation_id: int, user_id: int, minutes: float
+) -> int:
     with transaction(sessions, write_lock=True) as session:
-        return do_reply(session, conversation_id, user_id, f"  reply at {at}  ", _at(at))
+        return do_reply(session, conversation_id, user_id, f"  reply at {minutes}  ", at(minutes))
 
 
 def _code(error: pytest.ExceptionInfo[Exception]) -> str | None:
     return getattr(error.value, "code", None)
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # --- reply -------------------------------------------------------------------------------
@@ -179,11 +134,11 @@ def _statements(engine: Engine) -> Iterator[list[str]]:
 def test_a_reply_answers_the_latest_inbound_message_as_the_brand(
     sessions: sessionmaker[Session], channel: Channel, agent: int
 ) -> None:
-    _ingest(sessions, channel, [_msg("0", BRAND, -60), _msg("1", GIULIA, 0, "0")])
-    _ingest(sessions, channel, [_msg("2", GIULIA, 5, "1", kind="reply")])
+    _ingest(sessions, channel, [msg("0", BRAND, -60), msg("1", GIULIA, 0, "0")])
+    _ingest(sessions, channel, [msg("2", GIULIA, 5, "1", kind="reply")])
     conversation = _conversation(sessions, "0")
     with transaction(sessions) as session:  # as if the SLA had flagged it
-        session.execute(update(Conversation).values(due_at=_at(10), breached_at=_at(10)))
+        session.execute(update(Conversation).values(due_at=at(10), breached_at=at(10)))
 
     message_id = _reply(sessions, conversation.id, agent, 30)
 
@@ -197,11 +152,11 @@ def test_a_reply_answers_the_latest_inbound_message_as_the_brand(
     assert (message.author_user_id, message.author_identity_id) == (agent, brand)
     assert (message.conversation_id, message.channel_id) == (conversation.id, channel.id)
     assert message.workspace_id == channel.workspace_id
-    assert message.created_at == _at(30)
+    assert message.created_at == at(30)
     after = _conversation(sessions, "0")
     assert (after.message_count, after.inbound_count) == (4, 2)
-    assert (after.last_message_at, after.last_outbound_at) == (_at(30), _at(30))
-    assert (after.first_response_at, after.first_response_seconds) == (_at(30), 1800)
+    assert (after.last_message_at, after.last_outbound_at) == (at(30), at(30))
+    assert (after.first_response_at, after.first_response_seconds) == (at(30), 1800)
     assert (after.awaiting_since, after.due_at, after.breached_at) == (None, None, None)
     assert after.status == "open"
     facts = [(e.kind, e.message_id, e.delay_seconds, e.conversation_id) for e in _events(sessions)]
@@ -215,11 +170,11 @@ def test_a_reply_answers_the_latest_inbound_message_as_the_brand(
 def test_only_replies_that_answer_something_are_facts(
     sessions: sessionmaker[Session], channel: Channel, agent: int
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
     conversation_id = _conversation(sessions, "1").id
     first = _reply(sessions, conversation_id, agent, 10)
     second = _reply(sessions, conversation_id, agent, 11)  # nothing awaited it
-    _ingest(sessions, channel, [_msg("3", GIULIA, 20, "1")])
+    _ingest(sessions, channel, [msg("3", GIULIA, 20, "1")])
     third = _reply(sessions, conversation_id, agent, 50)
 
     facts = [(e.kind, e.message_id, e.delay_seconds) for e in _events(sessions)]
@@ -240,7 +195,7 @@ def test_a_reply_without_a_brand_identity_or_inbound_message_names_neither(
     sessions: sessionmaker[Session], channel: Channel, agent: int
 ) -> None:
     _ingest(
-        sessions, channel, [_msg("post", NormalizedAuthor("twitter", "x"), 0, direction="outbound")]
+        sessions, channel, [msg("post", NormalizedAuthor("twitter", "x"), 0, direction="outbound")]
     )
     conversation_id = _conversation(sessions, "post").id
 
@@ -267,8 +222,8 @@ def test_a_reply_has_the_kind_of_what_it_answers(
     opener: dict[str, Any],
     kind: str,
 ) -> None:
-    channel = _channel(sessions, workspace, network, network)
-    _ingest(sessions, channel, [_msg("1", NormalizedAuthor(network, "p1"), 0, **opener)])
+    channel = make_channel(sessions, workspace, network, network)
+    _ingest(sessions, channel, [msg("1", NormalizedAuthor(network, "p1"), 0, **opener)])
     with sessions() as session:
         conversation_id = session.scalar(select(Conversation.id))
     assert conversation_id is not None
@@ -280,7 +235,7 @@ def test_a_reply_has_the_kind_of_what_it_answers(
 def test_a_reply_changes_nothing_about_the_status(
     sessions: sessionmaker[Session], channel: Channel, agent: int, status: str
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
     with transaction(sessions) as session:
         session.execute(update(Conversation).values(status=status))
 
@@ -295,23 +250,23 @@ def test_a_reply_to_a_missing_conversation_is_not_found(
     sessions: sessionmaker[Session], agent: int
 ) -> None:
     with pytest.raises(NotFoundError), transaction(sessions, write_lock=True) as session:
-        do_reply(session, 999, agent, "ciao", _at(0))
+        do_reply(session, 999, agent, "ciao", at(0))
 
 
 def test_a_reply_costs_the_same_statements_however_long_the_conversation(
     runtime: Runtime, channel: Channel, agent: int
 ) -> None:
-    short = [_msg("s1", GIULIA, 0)]
-    long = [_msg("l0", MARCO, 0)] + [_msg(f"l{i}", MARCO, i, f"l{i - 1}") for i in range(1, 300)]
+    short = [msg("s1", GIULIA, 0)]
+    long = [msg("l0", MARCO, 0)] + [msg(f"l{i}", MARCO, i, f"l{i - 1}") for i in range(1, 300)]
     _ingest(runtime.sessions, channel, [*short, *long])
     counts = []
     for key in ("s1", "l0"):
         conversation_id = _conversation(runtime.sessions, key).id
         with (
             transaction(runtime.sessions, write_lock=True) as session,
-            _statements(runtime.engine) as seen,
+            statements(runtime.engine) as seen,
         ):
-            do_reply(session, conversation_id, agent, "grazie", _at(400))
+            do_reply(session, conversation_id, agent, "grazie", at(400))
         counts.append(len(seen))
 
     assert counts[0] == counts[1] <= 10, counts
@@ -339,7 +294,7 @@ def test_a_reply_may_have_ten_thousand_characters_not_more() -> None:
 def test_notes_on_a_conversation_and_on_a_contact(
     sessions: sessionmaker[Session], channel: Channel, workspace: Workspace, agent: int
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
     conversation = _conversation(sessions, "1")
     with sessions() as session:
         contact_id = session.scalar(
@@ -353,12 +308,12 @@ def test_notes_on_a_conversation_and_on_a_contact(
             agent,
             " Cliente storico \n",
             conversation_id=conversation.id,
-            now=_at(1),
+            now=at(1),
         )
     assert _activity(sessions, channel) == 1 + 1  # the ingest's bump, and the note's
     with transaction(sessions) as session:
         on_contact = do_add_note(
-            session, workspace.id, agent, "Preferisce l'e-mail", contact_id=contact_id, now=_at(2)
+            session, workspace.id, agent, "Preferisce l'e-mail", contact_id=contact_id, now=at(2)
         )
     assert _activity(sessions, channel) == 2  # a contact's note changes no conversation
 
@@ -368,8 +323,8 @@ def test_notes_on_a_conversation_and_on_a_contact(
             for n in session.scalars(select(Note))
         }
     assert notes == {
-        on_conversation: (conversation.id, None, agent, "Cliente storico", _at(1)),
-        on_contact: (None, contact_id, agent, "Preferisce l'e-mail", _at(2)),
+        on_conversation: (conversation.id, None, agent, "Cliente storico", at(1)),
+        on_contact: (None, contact_id, agent, "Preferisce l'e-mail", at(2)),
     }
 
 
@@ -410,7 +365,7 @@ def test_only_members_who_answer_can_be_assigned(
 
 
 def test_assign_and_unassign(sessions: sessionmaker[Session], channel: Channel, agent: int) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", MARCO, 1)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", MARCO, 1)])
     conversation_id = _conversation(sessions, "1").id
 
     with transaction(sessions) as session:
@@ -428,7 +383,7 @@ def test_assign_and_unassign(sessions: sessionmaker[Session], channel: Channel, 
 def test_a_member_who_leaves_hands_back_their_conversations(
     sessions: sessionmaker[Session], channel: Channel, agent: int
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", MARCO, 1)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", MARCO, 1)])
     with transaction(sessions) as session:
         for external_id in ("1", "2"):
             do_assign(session, _conversation(sessions, external_id).id, agent)
@@ -481,7 +436,7 @@ def _labels_of(sessions: sessionmaker[Session], conversation_id: int) -> list[st
 def test_labels_are_created_once_reused_whatever_the_case_and_idempotent(
     sessions: sessionmaker[Session], channel: Channel, workspace: Workspace
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", MARCO, 1)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", MARCO, 1)])
     first, second = _conversation(sessions, "1").id, _conversation(sessions, "2").id
 
     with transaction(sessions) as session:
@@ -505,9 +460,9 @@ def test_each_workspace_has_its_own_labels(
 ) -> None:
     with transaction(sessions) as session:
         other = do_create_workspace(session, "other", "Other", actor="test")
-    other_channel = _channel(sessions, other, "support", "twitter")
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
-    _ingest(sessions, other_channel, [_msg("1", GIULIA, 0)])
+    other_channel = make_channel(sessions, other, "support", "twitter")
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
+    _ingest(sessions, other_channel, [msg("1", GIULIA, 0)])
     with sessions() as session:
         ours, theirs = session.scalars(select(Conversation.id).order_by(Conversation.id)).all()
 
@@ -524,7 +479,7 @@ def test_each_workspace_has_its_own_labels(
 def test_removing_a_label_keeps_it_in_the_workspace(
     sessions: sessionmaker[Session], channel: Channel, workspace: Workspace
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", MARCO, 1)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", MARCO, 1)])
     first, second = _conversation(sessions, "1").id, _conversation(sessions, "2").id
     with transaction(sessions) as session:
         idea = do_add_label(session, workspace.id, first, "idea")
@@ -544,7 +499,7 @@ def test_removing_a_label_keeps_it_in_the_workspace(
 
 
 def test_snooze_times_must_be_ahead_and_within_ninety_days() -> None:
-    now = _at(0)
+    now = at(0)
     check_snooze(now + timedelta(seconds=1), now)
     check_snooze(now + timedelta(days=90), now)
     for until, code in (
@@ -563,22 +518,22 @@ def test_snoozed_conversations_wake_when_their_time_comes_in_every_workspace(
     sessions = runtime.sessions
     with transaction(sessions) as session:
         other = do_create_workspace(session, "other", "Other", actor="test")
-    other_channel = _channel(sessions, other, "mail", "email")
-    _ingest(sessions, channel, [_msg(str(i), GIULIA, i) for i in range(4)])
-    _ingest(sessions, other_channel, [_msg("m", NormalizedAuthor("email", "a@b.it"), 0)])
+    other_channel = make_channel(sessions, other, "mail", "email")
+    _ingest(sessions, channel, [msg(str(i), GIULIA, i) for i in range(4)])
+    _ingest(sessions, other_channel, [msg("m", NormalizedAuthor("email", "a@b.it"), 0)])
     with sessions() as session:
         ids = session.scalars(select(Conversation.id).order_by(Conversation.id)).all()
-    wakes = [_at(60), _at(120), _at(180), None, _at(90)]  # the fourth stays open
+    wakes = [at(60), at(120), at(180), None, at(90)]  # the fourth stays open
     for conversation_id, until in zip(ids, wakes, strict=True):
         if until is not None:
             with transaction(sessions, write_lock=True) as session:
                 do_snooze(session, conversation_id, until)
     assert _conversation(sessions, "0").status == "snoozed"
-    assert _conversation(sessions, "0").snoozed_until == _at(60)
+    assert _conversation(sessions, "0").snoozed_until == at(60)
     before = _activity(sessions, channel), _activity(sessions, other_channel)
 
-    with transaction(sessions, write_lock=True) as session, _statements(runtime.engine) as seen:
-        woken = do_wake_snoozed(session, _at(120))
+    with transaction(sessions, write_lock=True) as session, statements(runtime.engine) as seen:
+        woken = do_wake_snoozed(session, at(120))
 
     assert woken == 3
     assert len(seen) <= 3  # BEGIN, the update, one bump of every channel concerned
@@ -589,7 +544,7 @@ def test_snoozed_conversations_wake_when_their_time_comes_in_every_workspace(
     assert [tuple(row) for row in rows] == [
         ("open", None),
         ("open", None),
-        ("snoozed", _at(180)),
+        ("snoozed", at(180)),
         ("open", None),
         ("open", None),
     ]
@@ -598,37 +553,37 @@ def test_snoozed_conversations_wake_when_their_time_comes_in_every_workspace(
         before[1] + 1,
     )
     with transaction(sessions, write_lock=True) as session:
-        assert do_wake_snoozed(session, _at(120)) == 0
+        assert do_wake_snoozed(session, at(120)) == 0
     assert not _events(sessions, "reopened")
 
 
 def test_a_new_inbound_message_wakes_a_snoozed_conversation_without_reopening_it(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 5, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 5, "1")])
     conversation_id = _conversation(sessions, "1").id
     with transaction(sessions, write_lock=True) as session:
-        do_snooze(session, conversation_id, _at(10_000))
+        do_snooze(session, conversation_id, at(10_000))
 
-    _ingest(sessions, channel, [_msg("3", BRAND, 6, "2")])
+    _ingest(sessions, channel, [msg("3", BRAND, 6, "2")])
     assert _conversation(sessions, "1").status == "snoozed"  # the brand's own message
-    _ingest(sessions, channel, [_msg("4", GIULIA, 8, "3")])
+    _ingest(sessions, channel, [msg("4", GIULIA, 8, "3")])
 
     conversation = _conversation(sessions, "1")
     assert (conversation.status, conversation.snoozed_until) == ("open", None)
-    assert conversation.awaiting_since == _at(8)
+    assert conversation.awaiting_since == at(8)
     assert not _events(sessions, "reopened")
 
 
 def test_a_new_inbound_message_reopens_a_resolved_conversation_and_clears_its_resolution(
     sessions: sessionmaker[Session], channel: Channel, agent: int
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
     conversation_id = _conversation(sessions, "1").id
     with transaction(sessions, write_lock=True) as session:
-        do_resolve(session, conversation_id, "no_reply_needed", agent, _at(5))
+        do_resolve(session, conversation_id, "no_reply_needed", agent, at(5))
 
-    _ingest(sessions, channel, [_msg("2", GIULIA, 8, "1")])
+    _ingest(sessions, channel, [msg("2", GIULIA, 8, "1")])
 
     conversation = _conversation(sessions, "1")
     assert (conversation.status, conversation.resolved_at, conversation.resolution_reason) == (
@@ -645,7 +600,7 @@ def test_a_new_inbound_message_reopens_a_resolved_conversation_and_clears_its_re
 def test_resolving_an_unanswered_conversation_needs_a_reason_other_than_answered(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
     conversation = _conversation(sessions, "1")
     assert conversation.awaiting_since is not None
 
@@ -665,7 +620,7 @@ def test_resolving_an_unanswered_conversation_needs_a_reason_other_than_answered
 def test_an_answered_conversation_resolves_as_answered_by_default(
     sessions: sessionmaker[Session], channel: Channel
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 5, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 5, "1")])
     conversation = _conversation(sessions, "1")
 
     assert check_resolve(conversation, None) == "answered"
@@ -678,19 +633,19 @@ def test_an_answered_conversation_resolves_as_answered_by_default(
 def test_resolving_an_unanswered_conversation_ends_the_wait_and_records_why(
     sessions: sessionmaker[Session], channel: Channel, agent: int
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0)])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0)])
     conversation_id = _conversation(sessions, "1").id
     with transaction(sessions, write_lock=True) as session:
-        do_snooze(session, conversation_id, _at(600))
-        session.execute(update(Conversation).values(due_at=_at(60), breached_at=_at(61)))
+        do_snooze(session, conversation_id, at(600))
+        session.execute(update(Conversation).values(due_at=at(60), breached_at=at(61)))
 
     with transaction(sessions, write_lock=True) as session:
-        do_resolve(session, conversation_id, "spam", agent, _at(90))
+        do_resolve(session, conversation_id, "spam", agent, at(90))
 
     conversation = _conversation(sessions, "1")
     assert (conversation.status, conversation.resolved_at, conversation.resolution_reason) == (
         "resolved",
-        _at(90),
+        at(90),
         "spam",
     )
     assert (conversation.awaiting_since, conversation.snoozed_until) == (None, None)
@@ -699,7 +654,7 @@ def test_resolving_an_unanswered_conversation_ends_the_wait_and_records_why(
     (event,) = _events(sessions)
     assert (event.kind, event.occurred_at, event.conversation_id) == (
         "resolved",
-        _at(90),
+        at(90),
         conversation_id,
     )
     assert (event.channel_id, event.workspace_id, event.message_id) == (
@@ -707,21 +662,21 @@ def test_resolving_an_unanswered_conversation_ends_the_wait_and_records_why(
         channel.workspace_id,
         None,
     )
-    assert event.detail == {"reason": "spam", "unanswered_since": _at(0).isoformat(), "by": agent}
+    assert event.detail == {"reason": "spam", "unanswered_since": at(0).isoformat(), "by": agent}
     assert _activity(sessions, channel) == 1 + 2  # the ingest's bump, and one per change
 
 
 def test_resolving_and_reopening_an_answered_conversation(
     sessions: sessionmaker[Session], channel: Channel, agent: int
 ) -> None:
-    _ingest(sessions, channel, [_msg("1", GIULIA, 0), _msg("2", BRAND, 5, "1")])
+    _ingest(sessions, channel, [msg("1", GIULIA, 0), msg("2", BRAND, 5, "1")])
     conversation_id = _conversation(sessions, "1").id
     with transaction(sessions, write_lock=True) as session:
-        do_resolve(session, conversation_id, "answered", agent, _at(10))
+        do_resolve(session, conversation_id, "answered", agent, at(10))
     check_reopen(_conversation(sessions, "1"))
 
     with transaction(sessions, write_lock=True) as session:
-        do_reopen(session, conversation_id, agent, _at(20))
+        do_reopen(session, conversation_id, agent, at(20))
 
     conversation = _conversation(sessions, "1")
     assert (conversation.status, conversation.resolved_at, conversation.resolution_reason) == (
@@ -734,7 +689,7 @@ def test_resolving_and_reopening_an_answered_conversation(
         {"reason": "answered", "unanswered_since": None, "by": agent}
     ]
     assert [(e.occurred_at, e.detail, e.conversation_id) for e in reopened] == [
-        (_at(20), {"by": agent}, conversation_id)
+        (at(20), {"by": agent}, conversation_id)
     ]
     with pytest.raises(ValidationError) as error:
         check_reopen(conversation)
@@ -821,8 +776,8 @@ def test_merged_conversations_keep_every_note_and_label(
     sessions: sessionmaker[Session], channel: Channel, workspace: Workspace, agent: int
 ) -> None:
     # "3" answers "2" and "4" answers "1" before "2" (an answer to "1") is known
-    _ingest(sessions, channel, [_msg("3", GIULIA, 20, "2")])
-    _ingest(sessions, channel, [_msg("4", MARCO, 10, "1")])
+    _ingest(sessions, channel, [msg("3", GIULIA, 20, "2")])
+    _ingest(sessions, channel, [msg("4", MARCO, 10, "1")])
     waiting_under_2, waiting_under_1 = (_conversation(sessions, k).id for k in ("2", "1"))
     with transaction(sessions) as session:
         for conversation_id, labels in (
@@ -837,10 +792,10 @@ def test_merged_conversations_keep_every_note_and_label(
                 agent,
                 f"note on {conversation_id}",
                 conversation_id=conversation_id,
-                now=_at(30),
+                now=at(30),
             )
 
-    _ingest(sessions, channel, [_msg("2", GIULIA, 15, "1")])
+    _ingest(sessions, channel, [msg("2", GIULIA, 15, "1")])
 
     merged = _conversation(sessions, "1")
     with sessions() as session:
