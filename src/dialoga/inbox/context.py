@@ -18,7 +18,8 @@ from dialoga.accounts.models import User
 from dialoga.channels.models import Channel
 from dialoga.contacts.models import Contact, Identity
 from dialoga.core.errors import NotFoundError
-from dialoga.inbox.models import Conversation, Message, Note
+from dialoga.inbox.models import Conversation, Message, Note, SavedReply
+from dialoga.inbox.personal import personalisation_warnings
 from dialoga.inbox.queue import QueueItem, listed_conversations, queue_items
 
 EARLIER_CONVERSATIONS = 20
@@ -302,3 +303,34 @@ def _month(session: Session) -> ColumnElement[str]:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", Message.created_at), "YYYY-MM")
     return func.substr(Message.created_at, 1, 7, type_=String)
+
+
+# --- is a reply personal? --------------------------------------------------------------
+
+
+def reply_warnings(
+    session: Session, workspace_id: int, conversation_id: int, text: str
+) -> list[str]:
+    """Why ``text`` would not be a personal reply in this conversation (``inbox.personal``):
+    compared with the workspace's saved replies and the person's names on every network.
+    Three statements; another workspace's conversation is ``NotFoundError``."""
+    found = session.execute(
+        select(Conversation.identity_id, Identity.contact_id)
+        .outerjoin(Identity, Identity.id == Conversation.identity_id)
+        .where(Conversation.id == conversation_id, Conversation.workspace_id == workspace_id)
+    ).first()
+    if found is None:
+        raise NotFoundError(f"conversation {conversation_id} does not exist")
+    identity_id, contact_id = found
+    same_person = (
+        Identity.contact_id == contact_id if contact_id is not None else Identity.id == identity_id
+    )
+    names: list[str | None] = []
+    for row in session.execute(
+        select(Identity.handle, Identity.display_name, Contact.display_name)
+        .outerjoin(Contact, Contact.id == Identity.contact_id)
+        .where(Identity.workspace_id == workspace_id, same_person)
+    ):
+        names += row
+    bodies = session.scalars(select(SavedReply.body).where(SavedReply.workspace_id == workspace_id))
+    return personalisation_warnings(text, saved_bodies=list(bodies), person_names=names)

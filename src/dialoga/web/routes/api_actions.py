@@ -23,10 +23,9 @@ from dialoga.accounts.access import WRITERS
 from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.core.errors import DialogaError, NotFoundError
-from dialoga.inbox.context import contact_card, conversation_detail
+from dialoga.inbox.context import reply_warnings
 from dialoga.inbox.models import Conversation
 from dialoga.inbox.options import SavedReplyView, saved_replies
-from dialoga.inbox.personal import personalisation_warnings
 from dialoga.inbox.work import (
     check_assignee,
     check_label_name,
@@ -164,16 +163,9 @@ def reply(
 def _warnings(request: Request, who: Writer, conversation_id: int, text: str) -> list[str]:
     with runtime_of(request).sessions() as session:
         try:
-            detail = conversation_detail(session, who.workspace_id, conversation_id, now=utcnow())
+            return reply_warnings(session, who.workspace_id, conversation_id, text)
         except NotFoundError as error:
             raise _refusal(error) from None
-        names: list[str | None] = [detail.item.contact]
-        if detail.item.contact_id is not None:
-            card = contact_card(session, who.workspace_id, detail.item.contact_id)
-            names += [card.display_name, *(i.handle for i in card.identities)]
-            names += [i.display_name for i in card.identities]
-        bodies = [saved.body for saved in saved_replies(session, who.workspace_id)]
-    return personalisation_warnings(text, saved_bodies=bodies, person_names=names)
 
 
 @router.post(CONVERSATION + "/notes", status_code=201, response_model=Created)

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
-from dialoga.core.errors import DialogaError
+from dialoga.core.errors import DialogaError, NotFoundError
+from dialoga.inbox.context import reply_warnings
 from dialoga.inbox.models import Conversation
-from dialoga.inbox.personal import personalisation_warnings
 from dialoga.inbox.work import (
     check_assignee,
     check_label_name,
@@ -102,28 +102,22 @@ def reply(
         check_reply(text)
     except DialogaError as error:
         return _refused(request, ctx, conversation_id, error, draft=text)
-    with runtime_of(request).sessions() as session:
-        context = conversation_context(session, ctx, conversation_id, draft=text)
-    warnings = _warnings(text, context)
-    if warnings and send_anyway != "1":
-        context["warnings"] = warnings
-        return page(request, "conversation.html", context, ctx.user)
+    if send_anyway != "1":
+        with runtime_of(request).sessions() as session:
+            try:
+                warnings = reply_warnings(session, ctx.workspace.id, conversation_id, text)
+            except NotFoundError as error:
+                raise HTTPException(status_code=404, detail=str(error)) from None
+            if warnings:
+                context = conversation_context(
+                    session, ctx, conversation_id, draft=text, warnings=warnings
+                )
+                return page(request, "conversation.html", context, ctx.user)
 
     def act(session: Session, conversation: Conversation) -> None:
         do_reply(session, conversation.id, ctx.user.id, text, utcnow())
 
     return _act(request, ctx, conversation_id, act, draft=text)
-
-
-def _warnings(text: str, context: dict[str, Any]) -> list[str]:
-    card = context["card"]
-    names: list[str | None] = [context["detail"].item.contact]
-    if card is not None:
-        names += [card.display_name]
-        names += [identity.handle for identity in card.identities]
-        names += [identity.display_name for identity in card.identities]
-    bodies = [saved.body for saved in context["saved_replies"]]
-    return personalisation_warnings(text, saved_bodies=bodies, person_names=names)
 
 
 @router.post("/notes", response_model=None)
