@@ -9,6 +9,7 @@ from dialoga.contacts import models as contacts_models
 from dialoga.core.db import Base
 from dialoga.inbox import models as inbox_models
 from dialoga.insights import models as insights_models
+from dialoga.understand import models as understand_models
 
 MODEL_MODULES = (
     accounts_models,
@@ -17,5 +18,6 @@ MODEL_MODULES = (
     contacts_models,
     inbox_models,
     insights_models,
+    understand_models,
 )
 metadata = Base.metadata

@@ -24,6 +24,7 @@ from dialoga.core.db import transaction
 from dialoga.core.errors import ValidationError
 from dialoga.demo.load import load_demo
 from dialoga.inbox.models import Conversation, Message
+from dialoga.inbox.routing import rule_views
 from dialoga.insights.models import ReportingEvent
 from dialoga.schema import metadata
 
@@ -285,3 +286,15 @@ def test_the_demo_command_loads_once(
         workspace = session.scalars(select(Workspace).where(Workspace.slug == "demo")).one()
         channels = session.scalar(select(func.count()).where(Channel.workspace_id == workspace.id))
     assert workspace.name == "Caffè Aurora" and channels == 5
+
+
+def test_the_demo_routes_angry_complaints_and_purchase_enquiries(
+    sessions: sessionmaker[Session], demo: Workspace
+) -> None:
+    with sessions() as session:
+        rules = rule_views(session, demo.id)
+
+    assert [(r.conditions, r.label, r.priority, r.assignee) for r in rules] == [
+        ({"intents": ["complaint"], "sentiments": ["negative"]}, "urgente", 3, None),
+        ({"intents": ["lead"]}, None, 2, "Luca"),
+    ]

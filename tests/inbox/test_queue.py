@@ -20,6 +20,7 @@ from dialoga.accounts.models import Workspace
 from dialoga.core.db import transaction
 from dialoga.core.errors import ValidationError
 from dialoga.inbox.models import Conversation, Message
+from dialoga.inbox.priority import PRIORITIES, URGENT, rank_at
 from dialoga.inbox.queue import QueueFilter, QueuePage, queue_page
 from dialoga.runtime import Runtime
 
@@ -37,12 +38,17 @@ class Spec:
     channel: str
     status: str
     due_at: datetime | None
+    priority: int
     assignee: str | None
     language: str
     sentiment: str | None
     intent: str
     labels: frozenset[str]
     text: str
+
+    @property
+    def rank_at(self) -> datetime | None:
+        return rank_at(self.due_at, self.priority)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ def _spec(i: int, conversation_id: int) -> Spec:
         channel="sales" if i % 3 == 0 else "support",
         status=STATUSES[i % 5],
         due_at=None if i % 4 == 0 else START + timedelta(hours=(i * 7) % 11),
+        priority=PRIORITIES[i % 3 if i % 2 else 3 - i % 4],
         assignee=(None, "Giulia", "Marco")[(i // 2) % 3],
         language="it" if i % 2 else "en",
         sentiment=SENTIMENTS[(i // 3) % 4],
@@ -92,6 +99,8 @@ def _build(sessions: sessionmaker[Session], workspace: Workspace, count: int) ->
                 .values(
                     status=spec.status,
                     due_at=spec.due_at,
+                    priority=spec.priority,
+                    rank_at=spec.rank_at,
                     assignee_id=users[spec.assignee] if spec.assignee else None,
                     language=spec.language,
                     sentiment=spec.sentiment,
@@ -111,8 +120,11 @@ def inbox(runtime: Runtime, workspace: Workspace) -> Inbox:
 
 
 def _order(specs: list[Spec]) -> list[int]:
-    """Most overdue first: by due date, then those without one, by id."""
-    return [s.id for s in sorted(specs, key=lambda s: (s.due_at is None, s.due_at or START, s.id))]
+    """Most pressing first: by rank (due date shifted by priority), then those without
+    one, by id."""
+    return [
+        s.id for s in sorted(specs, key=lambda s: (s.rank_at is None, s.rank_at or START, s.id))
+    ]
 
 
 def _read_all(
@@ -160,6 +172,10 @@ CASES: dict[str, Case] = {
     "intent": (
         lambda _: QueueFilter(status="all", intent="complaint"),
         lambda s: s.intent == "complaint",
+    ),
+    "priority": (
+        lambda _: QueueFilter(status="all", priority=URGENT),
+        lambda s: s.priority == URGENT,
     ),
     "label": (
         lambda x: QueueFilter(status="all", label_id=x.labels["billing"]),
@@ -277,7 +293,8 @@ def test_a_malformed_cursor_is_refused(runtime: Runtime, inbox: Inbox, cursor: s
 
 
 @pytest.mark.parametrize(
-    "values", [{"status": "closed"}, {"status": ""}, {"assignee": "me"}, {"assignee": "x"}]
+    "values",
+    [{"status": "closed"}, {"status": ""}, {"assignee": "me"}, {"assignee": "x"}, {"priority": 4}],
 )
 def test_a_filter_it_does_not_know_is_refused(values: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
@@ -324,7 +341,8 @@ def test_statements_per_page_do_not_grow_with_its_rows(
     support = channel(runtime.sessions, workspace, "support")
     ids = ask(runtime.sessions, support, [f"domanda {i}" for i in range(120)])
     for i, conversation_id in enumerate(ids[:60]):
-        set_columns(runtime.sessions, [conversation_id], due_at=START + timedelta(minutes=i))
+        due_at = START + timedelta(minutes=i)
+        set_columns(runtime.sessions, [conversation_id], due_at=due_at, rank_at=due_at)
     label(runtime.sessions, workspace, "billing", ids[::2])
     filters = [QueueFilter(), QueueFilter(status="all", text="domanda", language=None)]
 

@@ -28,9 +28,19 @@ from dialoga.channels.actions import do_get_or_create_channel
 from dialoga.channels.base import NormalizedAuthor, NormalizedMessage
 from dialoga.core.db import transaction
 from dialoga.inbox.actions import ingest
-from dialoga.inbox.models import Conversation, ConversationLabel, Label, Message, Note, SavedReply
+from dialoga.inbox.models import (
+    Conversation,
+    ConversationLabel,
+    Label,
+    Message,
+    Note,
+    RoutingRule,
+    SavedReply,
+)
+from dialoga.inbox.routing_actions import RuleDraft, do_create_rule
 from dialoga.inbox.work import do_add_label, do_add_note, do_save_reply
 from dialoga.runtime import Runtime
+from dialoga.understand.models import ReadingCorrection, UnderstandingSetting
 from dialoga.web.app import create_app
 
 from .conftest import csrf_of, make_user, sign_in
@@ -67,6 +77,9 @@ FORM = {
     "business_hours": "mon-fri 09:00-18:00",
     "timezone": "Europe/Rome",
     "password": "una-password-lunga",
+    "field": "sentiment",
+    "value": "negative",
+    "tier": "fast",
 }
 JSON_BODY = {**FORM, "until": "2099-01-01T09:00:00+00:00", "assignee_id": None}
 
@@ -91,6 +104,8 @@ def _tenant(sessions: sessionmaker[Session], slug: str, owner_id: int | None) ->
         label_id = do_add_label(session, workspace.id, conversation_id, "vip")
         do_add_note(session, workspace.id, None, "nota", conversation_id=conversation_id, now=ASKED)
         saved_id = do_save_reply(session, workspace.id, "Grazie", "Grazie {first_name}!", "it")
+        rule = RuleDraft("Reclami", intents=("complaint",), label_id=label_id)
+        rule_id = do_create_rule(session, workspace.id, rule, actor="t")
         member_ids = []
         if owner_id is not None:
             member_ids.append(do_add_member(session, workspace.id, owner_id, "owner", actor="t").id)
@@ -104,10 +119,15 @@ def _tenant(sessions: sessionmaker[Session], slug: str, owner_id: int | None) ->
             token_id = (
                 session.scalar(select(ApiToken.id).where(ApiToken.member_id == member_id)) or 0
             )
+        message_id = session.scalar(
+            select(Message.id).where(Message.conversation_id == conversation_id)
+        )
         ids = {
             "conversation_id": conversation_id,
+            "message_id": message_id or 0,
             "label_id": label_id,
             "saved_reply_id": saved_id,
+            "rule_id": rule_id,
             "member_id": member_id,
             "token_id": token_id,
         }
@@ -170,6 +190,19 @@ def _counts(sessions: sessionmaker[Session], workspace_id: int) -> dict[str, obj
             "messages": session.scalar(
                 select(func.count()).where(Message.workspace_id == workspace_id)
             ),
+            "readings": session.execute(
+                select(Message.language, Message.sentiment, Message.intent)
+                .where(Message.workspace_id == workspace_id)
+                .order_by(Message.id)
+            ).all(),
+            "corrections": session.scalar(
+                select(func.count()).where(ReadingCorrection.workspace_id == workspace_id)
+            ),
+            "understanding": session.execute(
+                select(UnderstandingSetting.tier, UnderstandingSetting.languages).where(
+                    UnderstandingSetting.workspace_id == workspace_id
+                )
+            ).all(),
             "notes": session.scalar(select(func.count()).where(Note.workspace_id == workspace_id)),
             "labels": session.scalar(
                 select(func.count())
@@ -183,6 +216,11 @@ def _counts(sessions: sessionmaker[Session], workspace_id: int) -> dict[str, obj
             "members": session.scalar(
                 select(func.count()).where(Member.workspace_id == workspace_id)
             ),
+            "rules": session.execute(
+                select(RoutingRule.name, RoutingRule.position, RoutingRule.enabled)
+                .where(RoutingRule.workspace_id == workspace_id)
+                .order_by(RoutingRule.id)
+            ).all(),
         }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dialoga.accounts.actions import do_add_member, do_create_user
 from dialoga.accounts.models import User
 from dialoga.contacts.models import Contact, Identity
+from dialoga.demo.rules import add_rules
 from dialoga.inbox.models import Conversation
 from dialoga.inbox.work import do_add_label, do_add_note, do_assign, do_save_reply
 
@@ -50,7 +51,8 @@ def add_teamwork(
     rng: random.Random,
     now: datetime,
 ) -> None:
-    """A colleague, saved replies, and labels, notes and assignments on open conversations."""
+    """A colleague, saved replies, labels, notes and assignments on open conversations,
+    and the routing rules."""
     agent = session.scalar(select(User).where(User.email == AGENT_EMAIL))
     if agent is None:
         agent = do_create_user(session, AGENT_EMAIL, AGENT_NAME, password, actor="demo")
@@ -66,6 +68,7 @@ def add_teamwork(
         do_add_label(session, workspace_id, conversation_id, rng.choice(LABELS))
         do_assign(session, conversation_id, rng.choice((owner_id, agent.id)))
     _note_the_regulars(session, workspace_id, owner_id, now)
+    add_rules(session, workspace_id, agent.id)
 
 
 def _note_the_regulars(session: Session, workspace_id: int, author_id: int, now: datetime) -> None:

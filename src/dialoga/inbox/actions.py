@@ -33,13 +33,15 @@ from dialoga.core.db import (
     is_in,
     lock_for_writing,
 )
+from dialoga.inbox.enrichment import read_arrivals, read_columns, route_arrivals
 from dialoga.inbox.models import Conversation, ConversationLabel, Message, Note, ThreadAlias
 from dialoga.inbox.sla import SlaPolicyView
 from dialoga.inbox.sla_actions import policy_for
-from dialoga.inbox.summary import ConversationSummary
+from dialoga.inbox.summary import READ_FIELDS, ConversationSummary
 from dialoga.inbox.threading import ThreadForest, referenced_ids
 from dialoga.insights.actions import do_record_events
 from dialoga.insights.models import ReportingEvent
+from dialoga.understand.reading import Reader, Reading
 
 CHANNEL_LOCK = 1
 SUMMARY_COLUMNS = (
@@ -58,6 +60,11 @@ SUMMARY_COLUMNS = (
     "status",
     "due_at",
     "breached_at",
+    "language",
+    "sentiment",
+    "intent",
+    "priority",
+    "rank_at",
 )
 NEW_CONVERSATION_COLUMNS = (
     "id",
@@ -82,6 +89,9 @@ MESSAGE_COLUMNS = (
     "text",
     "language",
     "url",
+    "sentiment",
+    "intent",
+    "spam",
 )
 CONVERSATION_KIND = {"dm": "dm", "email": "email"}
 
@@ -113,6 +123,8 @@ class _Placed:
     identity: ResolvedIdentity
     conversation_id: int = 0
     message_id: int = 0
+    reading: Reading | None = None  # inbound messages only
+    language: str | None = None
 
 
 @dataclass(slots=True)
@@ -130,11 +142,14 @@ def ingest(
     channel: Channel,
     messages: Sequence[NormalizedMessage],
     known_identities: Mapping[IdentityKey, ResolvedIdentity] | None = None,
+    reader: Reader | None = None,
 ) -> IngestResult:
     """Store a batch of messages from ``channel``; a message already stored is skipped.
 
     ``known_identities`` (from earlier, committed batches) spares looking authors up again;
     the result's ``identities`` can feed the next call once this one has committed.
+    The new inbound messages are read (``inbox.enrichment``) by ``reader``, by default the
+    workspace's, and the workspace's routing rules applied to them.
     """
     result = IngestResult()
     lock_for_writing(session, CHANNEL_LOCK, channel.id)
@@ -154,6 +169,7 @@ def ingest(
         item.message_id = message_id
     summaries, waits = _advance_summaries(session, placed, plan)
     _schedule_replies(summaries, waits, policy_for(session, channel.workspace_id))
+    read_arrivals(session, channel.workspace_id, placed, summaries, reader)
     _write_conversations(session, channel, plan, summaries)
     _clear_closures(session, summaries)
     _insert_messages(session, channel, placed)
@@ -164,6 +180,7 @@ def ingest(
         plan.placeholders,
         on_conflict_do_nothing=("channel_id", "external_id"),
     )
+    route_arrivals(session, channel, placed, summaries)
     result.events = _record_facts(session, channel, summaries)
     _tell_open_pages(session, channel.id)
     result.imported = len(placed)
@@ -399,7 +416,7 @@ def _advance_summaries(
     for conversation_id, items in batch.items():
         summary = summaries.setdefault(conversation_id, ConversationSummary())
         if conversation_id in history:
-            summary = _replay(summary.status, history[conversation_id], items)
+            summary = _replay(summary, history[conversation_id], items)
             _keep_recorded(summary, recorded.get(conversation_id, _Recorded()))
             summaries[conversation_id] = summary
             continue
@@ -511,12 +528,17 @@ def _recorded_facts(session: Session, conversation_ids: list[int]) -> dict[int, 
     return found
 
 
-def _replay(status: str, history: list[Any], items: list[_Placed]) -> ConversationSummary:
-    """Rebuild a summary from every message of a conversation, stored and new, in time order."""
+def _replay(
+    stored: ConversationSummary, history: list[Any], items: list[_Placed]
+) -> ConversationSummary:
+    """Rebuild a summary from every message of a conversation, stored and new, in time order
+    (its status and what its messages were read as stay)."""
     timeline: list[tuple[Any, ...]] = [(row.created_at, row.id, row) for row in history]
     timeline += [(item.message.created_at, item.message_id, item) for item in items]
     timeline.sort(key=lambda entry: (entry[0], entry[1]))
-    summary = ConversationSummary(status=status)
+    summary = ConversationSummary(
+        status=stored.status, **{name: getattr(stored, name) for name in READ_FIELDS}
+    )
     for _, _, entry in timeline:
         if isinstance(entry, _Placed):
             _advance(summary, entry)
@@ -592,8 +614,9 @@ def _insert_messages(session: Session, channel: Channel, placed: list[_Placed]) 
             m.created_at,
             m.subject,
             m.text,
-            m.language,
+            item.language,
             m.url,
+            *read_columns(item.reading),
         )
         for item in placed
         for m in (item.message,)

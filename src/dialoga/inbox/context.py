@@ -41,6 +41,8 @@ class ThreadMessage:
     text: str
     language: str | None
     sentiment: str | None
+    intent: str | None
+    spam: float | None
     delivery: str | None
     url: str | None
 
@@ -88,6 +90,8 @@ def conversation_detail(
             Message.text,
             Message.language,
             Message.sentiment,
+            Message.intent,
+            Message.spam,
             Message.delivery,
             Message.url,
         )

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dialoga.core.clock import utcnow
@@ -21,13 +32,15 @@ class Conversation(Base):
     ingest so the queue never re-reads every message. ``due_at`` is when the reply it
     awaits is due under the workspace's SLA policy (none when nothing awaits a reply);
     ``breached_at`` is when that deadline was seen passed and the breach recorded.
-    ``language``, ``sentiment`` and ``intent`` describe its latest inbound message.
+    ``language``, ``sentiment`` and ``intent`` describe its latest inbound message;
+    ``priority`` (``inbox.priority``: 0 low, 1 normal, 2 high, 3 urgent) comes from them,
+    and ``rank_at``, the queue's order, is ``due_at`` moved earlier or later by it.
     """
 
     __tablename__ = "conversation"
     __table_args__ = (
         UniqueConstraint("channel_id", "thread_key"),
-        Index("ix_conversation_queue", "workspace_id", "status", "due_at", "id"),
+        Index("ix_conversation_queue", "workspace_id", "status", "rank_at", "id"),
         Index("ix_conversation_assignee", "assignee_id"),
         Index("ix_conversation_identity", "identity_id"),
     )
@@ -59,8 +72,10 @@ class Conversation(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_reason: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(8))
-    sentiment: Mapped[str | None] = mapped_column(String(16))  # negative, neutral, positive
+    sentiment: Mapped[str | None] = mapped_column(String(16))  # understand.reading.SENTIMENTS
     intent: Mapped[str | None] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    rank_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Message(Base):
@@ -96,6 +111,7 @@ class Message(Base):
     url: Mapped[str | None] = mapped_column(Text)
     sentiment: Mapped[str | None] = mapped_column(String(16))
     intent: Mapped[str | None] = mapped_column(String(32))
+    spam: Mapped[float | None] = mapped_column(Float)  # probability; outbound: none
     # A reply written in Dialoga: who wrote it, and where its delivery stands
     # (queued, sent, failed); imported messages have neither.
     author_user_id: Mapped[int | None] = mapped_column(
@@ -201,3 +217,31 @@ class SlaPolicy(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     business_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoutingRule(Base):
+    """A workspace's rule: when a message meets its conditions, label, prioritise, assign.
+
+    ``conditions`` maps any of ``intents``, ``sentiments``, ``languages``,
+    ``channel_ids`` and ``keywords`` to a list; each list means "any of", and every
+    condition given must hold. Rules are evaluated in ``position`` order; ``stop`` ends
+    the evaluation when this rule matches. ``set_priority``: 0 low, 1 normal, 2 high,
+    3 urgent. Deleting the label or the member clears that action, not the rule.
+    """
+
+    __tablename__ = "routing_rule"
+    __table_args__ = (Index("ix_routing_rule_workspace", "workspace_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    conditions: Mapped[dict[str, list[Any]]] = mapped_column(JSON, default=dict)
+    set_label_id: Mapped[int | None] = mapped_column(ForeignKey("label.id", ondelete="SET NULL"))
+    set_priority: Mapped[int | None] = mapped_column(SmallInteger)
+    set_assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    stop: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

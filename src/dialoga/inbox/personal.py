@@ -84,7 +84,7 @@ def personalisation_warnings(
     if _is_saved_reply(text, saved_bodies):
         warnings.append(IDENTICAL_TO_SAVED_REPLY)
     names = _names_to_look_for(person_names)
-    if names and not any(_mentions(_folded(text), name) for name in names):
+    if names and not any(_mentions(folded(text), name) for name in names):
         warnings.append(NOT_ADDRESSED)
     return warnings
 
@@ -113,8 +113,10 @@ def _is_saved_reply(text: str, saved_bodies: Iterable[str]) -> bool:
     return False
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """Case and accents folded away: "NICCOLÒ" and "niccolo" read the same."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -122,7 +124,7 @@ def _folded(text: str) -> str:
 def _names_to_look_for(person_names: Iterable[str | None]) -> set[str]:
     names: set[str] = set()
     for given in person_names:
-        name = _folded((given or "").strip()).lstrip("@")
+        name = folded((given or "").strip()).lstrip("@")
         if not name:
             continue
         names.add(name)

@@ -1,11 +1,14 @@
-"""The queue: a workspace's conversations, filtered, most overdue first, page by page.
+"""The queue: a workspace's conversations, filtered, most pressing first, page by page.
 
-Pages follow a keyset (due date, id) rather than an offset, so a far page costs what the
-first does. The index ``ix_conversation_queue`` (workspace, status, due_at, id) yields
-the rows in order: the conversations with a due date as one range scan, those without
-as another, by id, after all the others (SQLite sorts NULLs first in indexes, so the
-queue never asks for ``NULLS LAST``). "All statuses" merges one scan per status. A page
-is one or two statements, and one more for the labels of its rows.
+The order is ``rank_at``: the reply's due date shifted by the conversation's priority
+(``inbox.priority``), so an urgent complaint comes before a thank-you due a little earlier.
+Pages follow a keyset (rank, id) rather than an offset, so a far page costs what the
+first does. The index ``ix_conversation_queue`` (workspace, status, rank_at, id) yields
+the rows in order: the conversations with a rank (those awaiting a reply) as one range
+scan, those without as another, by id, after all the others (SQLite sorts NULLs first in
+indexes, so the queue never asks for ``NULLS LAST``). "All statuses" merges one scan per
+status. A page is one or two statements, and one more for the labels of its rows. SLA
+breaches are still read from ``due_at``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dialoga.contacts.models import Contact, Identity
 from dialoga.core.clock import as_utc
 from dialoga.core.errors import ValidationError
 from dialoga.inbox.models import Conversation, ConversationLabel, Label, Message
+from dialoga.inbox.priority import PRIORITIES
 from dialoga.inbox.search import matching_conversation_ids
 
 STATUSES = ("open", "snoozed", "resolved")
@@ -42,7 +46,8 @@ class QueueFilter:
     ``status`` is one of ``STATUSES`` or ``"all"``. ``assignee``: ``None`` for anyone,
     ``"none"`` for nobody, or a user's id (the caller turns "me" into its own). ``text``
     searches the messages (``inbox.search``); ``breached_only`` keeps the conversations
-    whose reply was due by now. Empty values filter nothing.
+    whose reply was due by now; ``priority`` is one of ``inbox.priority.PRIORITIES``.
+    Empty values filter nothing.
     """
 
     status: str = "open"
@@ -54,10 +59,13 @@ class QueueFilter:
     label_id: int | None = None
     text: str | None = None
     breached_only: bool = False
+    priority: int | None = None
 
     def __post_init__(self) -> None:
         if self.status not in (*STATUSES, "all"):
             raise ValidationError(f"unknown status {self.status!r}")
+        if self.priority is not None and self.priority not in PRIORITIES:
+            raise ValidationError(f"unknown priority {self.priority!r}")
         if isinstance(self.assignee, str) and self.assignee != UNASSIGNED:
             raise ValidationError(f"unknown assignee {self.assignee!r}")
 
@@ -78,7 +86,8 @@ def assignee_filter(value: str | None, me: int) -> int | str | None:
 
 @dataclass(frozen=True, slots=True)
 class QueueItem:
-    """One conversation as the queue lists it (``breached``: its reply was due by now)."""
+    """One conversation as the queue lists it (``breached``: its reply was due by now;
+    ``spam``: the spam probability of its latest inbound message)."""
 
     id: int
     channel: str
@@ -100,6 +109,9 @@ class QueueItem:
     language: str | None
     sentiment: str | None
     intent: str | None
+    priority: int
+    rank_at: datetime | None
+    spam: float | None
     snoozed_until: datetime | None
     resolution_reason: str | None
 
@@ -121,9 +133,9 @@ def queue_page(
     cursor: str | None = None,
     limit: int = 50,
 ) -> QueuePage:
-    """One page of a workspace's conversations, most overdue first: by due date, then
-    those with none, by id. ``cursor`` is a page's ``next_cursor``; a malformed one is a
-    ``ValidationError``."""
+    """One page of a workspace's conversations, most pressing first: by rank (the due
+    date shifted by priority), then those with none, by id. ``cursor`` is a page's
+    ``next_cursor``; a malformed one is a ``ValidationError``."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError(f"a page holds 1 to {MAX_PAGE} conversations")
     after = _decode_cursor(cursor) if cursor else None
@@ -133,28 +145,28 @@ def queue_page(
         now if filters.breached_only else None,
     )
     rows: list[Row[Any]] = []
-    if after is None or after.due_at is not None:
-        rows += session.execute(scan.with_due_date(after, limit + 1))
+    if after is None or after.rank_at is not None:
+        rows += session.execute(scan.ranked(after, limit + 1))
     if len(rows) <= limit and not filters.breached_only:
-        since = after.id if after is not None and after.due_at is None else None
-        rows += session.execute(scan.without_due_date(since, limit + 1 - len(rows)))
+        since = after.id if after is not None and after.rank_at is None else None
+        rows += session.execute(scan.unranked(since, limit + 1 - len(rows)))
     items = queue_items(session, rows[:limit], now)
     last = items[-1] if len(rows) > limit else None
-    return QueuePage(items, None if last is None else _encode_cursor(last.due_at, last.id))
+    return QueuePage(items, None if last is None else _encode_cursor(last.rank_at, last.id))
 
 
 @dataclass(frozen=True, slots=True)
 class _Position:
-    """Where a page ended: its last row's due date (``None`` past the due ones) and id."""
+    """Where a page ended: its last row's rank (``None`` past the ranked ones) and id."""
 
-    due_at: datetime | None
+    rank_at: datetime | None
     id: int
 
 
-def _encode_cursor(due_at: datetime | None, last_id: int) -> str:
+def _encode_cursor(rank_at: datetime | None, last_id: int) -> str:
     """Opaque to callers; tampering only moves the position: filters and the workspace
     are applied afresh on every page."""
-    raw = json.dumps([None if due_at is None else due_at.isoformat(), last_id])
+    raw = json.dumps([None if rank_at is None else rank_at.isoformat(), last_id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -189,6 +201,8 @@ def _conditions(
         (Conversation.intent, filters.intent),
     )
     found += [column == value for column, value in described if value]
+    if filters.priority is not None:
+        found.append(Conversation.priority == filters.priority)
     if filters.label_id is not None:
         labelled = select(ConversationLabel.conversation_id).where(
             ConversationLabel.label_id == filters.label_id
@@ -208,30 +222,32 @@ class _Scan:
     statuses: tuple[str, ...]
     due_by: datetime | None  # only the conversations due by then (breached)
 
-    def with_due_date(self, after: _Position | None, limit: int) -> Select[*tuple[Any, ...]]:
-        bounds: list[ColumnElement[bool]] = [Conversation.due_at.is_not(None)]
+    def ranked(self, after: _Position | None, limit: int) -> Select[*tuple[Any, ...]]:
+        """The conversations with a rank (a reply is due), after ``after``."""
+        bounds: list[ColumnElement[bool]] = [Conversation.rank_at.is_not(None)]
         if after is not None:
             bounds.append(
-                tuple_(Conversation.due_at, Conversation.id) > tuple_(after.due_at, after.id)
+                tuple_(Conversation.rank_at, Conversation.id) > tuple_(after.rank_at, after.id)
             )
         if self.due_by is not None:
             bounds.append(Conversation.due_at <= self.due_by)
         return self._page(bounds, limit)
 
-    def without_due_date(self, after_id: int | None, limit: int) -> Select[*tuple[Any, ...]]:
-        bounds: list[ColumnElement[bool]] = [Conversation.due_at.is_(None)]
+    def unranked(self, after_id: int | None, limit: int) -> Select[*tuple[Any, ...]]:
+        """The conversations without a rank (nothing due), by id after ``after_id``."""
+        bounds: list[ColumnElement[bool]] = [Conversation.rank_at.is_(None)]
         if after_id is not None:
             bounds.append(Conversation.id > after_id)
         return self._page(bounds, limit)
 
     def _page(self, bounds: list[ColumnElement[bool]], limit: int) -> Select[*tuple[Any, ...]]:
-        # Both parts follow the index's order, (due_at, id): without a due date that is
-        # the order of ids, which PostgreSQL (for which "IS NULL" is no equality) takes
-        # from the index only when asked for the due date first.
+        # Both parts follow the index's order, (rank_at, id): without a rank that is the
+        # order of ids, which PostgreSQL (for which "IS NULL" is no equality) takes from
+        # the index only when asked for the rank first.
         scans = [
-            select(Conversation.id, Conversation.due_at)
+            select(Conversation.id, Conversation.rank_at)
             .where(Conversation.status == status, *self.conditions, *bounds)
-            .order_by(Conversation.due_at, Conversation.id)
+            .order_by(Conversation.rank_at, Conversation.id)
             .limit(limit)
             .subquery()
             for status in self.statuses
@@ -239,9 +255,9 @@ class _Scan:
         page = (
             scans[0]
             if len(scans) == 1
-            else union_all(*(select(scan.c.id, scan.c.due_at) for scan in scans)).subquery()
+            else union_all(*(select(scan.c.id, scan.c.rank_at) for scan in scans)).subquery()
         )
-        return listed_conversations(page).order_by(page.c.due_at, page.c.id).limit(limit)
+        return listed_conversations(page).order_by(page.c.rank_at, page.c.id).limit(limit)
 
 
 def listed_conversations(page: Any = None) -> Select[*tuple[Any, ...]]:
@@ -267,6 +283,9 @@ def listed_conversations(page: Any = None) -> Select[*tuple[Any, ...]]:
         Conversation.language,
         Conversation.sentiment,
         Conversation.intent,
+        Conversation.priority,
+        Conversation.rank_at,
+        last_inbound(Message.spam).label("spam"),
         Conversation.snoozed_until,
         Conversation.resolution_reason,
     )
@@ -306,8 +325,13 @@ def queue_items(session: Session, rows: Sequence[Row[Any]], now: datetime) -> li
 
 def last_inbound_text() -> Any:
     """The start of the latest inbound message of the conversation in the outer query."""
+    return last_inbound(func.substr(Message.text, 1, PREVIEW_LENGTH))
+
+
+def last_inbound(column: Any) -> Any:
+    """``column`` of the latest inbound message of the conversation in the outer query."""
     return (
-        select(func.substr(Message.text, 1, PREVIEW_LENGTH))
+        select(column)
         .where(Message.conversation_id == Conversation.id)
         .where(Message.direction == "inbound")
         .order_by(Message.created_at.desc(), Message.id.desc())

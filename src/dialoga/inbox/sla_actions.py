@@ -31,6 +31,7 @@ from dialoga.channels.models import Channel
 from dialoga.core.db import bulk_update, is_in
 from dialoga.core.errors import NotFoundError, ValidationError
 from dialoga.inbox.models import Conversation, SlaPolicy
+from dialoga.inbox.priority import rank_at
 from dialoga.inbox.sla import (
     MAX_TARGET_MINUTES,
     BusinessHours,
@@ -160,7 +161,8 @@ def do_set_sla_policy(
 
 
 def _reschedule(session: Session, policy: SlaPolicyView, now: datetime) -> int:
-    """Recompute ``due_at`` of the workspace's conversations awaiting a reply, by pages."""
+    """Recompute ``due_at`` (and the queue's ``rank_at``) of the workspace's conversations
+    awaiting a reply, by pages."""
     done, last_id = 0, 0
     while True:
         rows = session.execute(
@@ -169,6 +171,7 @@ def _reschedule(session: Session, policy: SlaPolicyView, now: datetime) -> int:
                 Conversation.awaiting_since,
                 Conversation.first_response_at,
                 Conversation.breached_at,
+                Conversation.priority,
             )
             .where(Conversation.workspace_id == policy.workspace_id)
             .where(Conversation.awaiting_since.is_not(None))
@@ -177,11 +180,12 @@ def _reschedule(session: Session, policy: SlaPolicyView, now: datetime) -> int:
             .limit(PAGE)
         ).all()
         updates = []
-        for conversation_id, waiting, first_response_at, breached_at in rows:
+        for conversation_id, waiting, first_response_at, breached_at, priority in rows:
             due = policy.due_at(waiting, first_response_at)
             still_late = due is not None and due <= now
-            updates.append((due, breached_at if still_late else None, conversation_id))
-        bulk_update(session, _conversations, ("due_at", "breached_at"), updates)
+            flag = breached_at if still_late else None
+            updates.append((due, rank_at(due, priority), flag, conversation_id))
+        bulk_update(session, _conversations, ("due_at", "rank_at", "breached_at"), updates)
         done += len(rows)
         if len(rows) < PAGE:
             return done

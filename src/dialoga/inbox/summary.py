@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from dialoga.inbox.priority import NORMAL
+
+# The fields a summary rebuilt from the messages keeps from the stored one: they come
+# from reading the messages, not from walking them.
+READ_FIELDS = ("language", "sentiment", "intent", "priority")
+
 
 @dataclass(slots=True)
 class Fact:
@@ -42,6 +48,13 @@ class ConversationSummary:
     # set by ingest from the workspace's policy once the messages have been walked.
     due_at: datetime | None = None
     breached_at: datetime | None = None
+    # What the latest inbound message was read as, the priority that follows, and the
+    # queue's order key (``inbox.priority.rank_at``): set by ingest after the reading.
+    language: str | None = None
+    sentiment: str | None = None
+    intent: str | None = None
+    priority: int = NORMAL
+    rank_at: datetime | None = None
     facts: list[Fact] = field(default_factory=list)
     # Set when an arriving message brought the conversation back from resolved or
     # snoozed: its resolution and snooze time no longer hold.

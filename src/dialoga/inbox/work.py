@@ -37,6 +37,7 @@ from dialoga.inbox.models import (
     Label,
     Message,
     Note,
+    RoutingRule,
     SavedReply,
 )
 from dialoga.inbox.personal import PLACEHOLDERS, placeholders_in
@@ -118,7 +119,7 @@ def do_reply(
     )
     values: dict[str, Any] = dict(zip(SUMMARY_COLUMNS, _summary_values(summary), strict=True))
     if summary.awaiting_since is None:
-        values.update(due_at=None, breached_at=None)
+        values.update(due_at=None, rank_at=None, breached_at=None)
     session.execute(update(Conversation).where(Conversation.id == conversation_id).values(values))
     do_record_events(
         session,
@@ -237,11 +238,17 @@ def do_assign(session: Session, conversation_id: int, assignee_user_id: int | No
 
 
 def do_unassign_member(session: Session, workspace_id: int, user_id: int) -> None:
-    """Hand back to nobody the conversations of a member who leaves the workspace."""
+    """Hand back to nobody the conversations of a member who leaves the workspace, and
+    stop its routing rules from assigning to them."""
     session.execute(
         update(Conversation)
         .where(Conversation.workspace_id == workspace_id, Conversation.assignee_id == user_id)
         .values(assignee_id=None)
+    )
+    session.execute(
+        update(RoutingRule)
+        .where(RoutingRule.workspace_id == workspace_id, RoutingRule.set_assignee_id == user_id)
+        .values(set_assignee_id=None)
     )
 
 
@@ -400,6 +407,7 @@ def do_resolve(
             resolution_reason=reason,
             snoozed_until=None,
             due_at=None,
+            rank_at=None,
             breached_at=None,
             awaiting_since=None,
         )

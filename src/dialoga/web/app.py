@@ -27,12 +27,14 @@ from dialoga.web.deps import SignInRequired, signin_location
 from dialoga.web.routes import (
     api,
     api_actions,
+    api_rules,
     auth,
     home,
     inbox,
     inbox_actions,
     invitations,
     live,
+    rules,
     saved_replies,
     settings,
 )
@@ -57,8 +59,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         https_only=runtime.settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    pages = (auth, home, inbox, inbox_actions, live, saved_replies, settings, invitations)
-    for module in (*pages, api, api_actions):
+    pages = (auth, home, inbox, inbox_actions, live, saved_replies, settings, invitations, rules)
+    for module in (*pages, api, api_actions, api_rules):
         app.include_router(module.router)
     _answer_errors(app)
 

@@ -126,12 +126,14 @@ def list_conversations(
     sentiment: Word = None,
     intent: Word = None,
     label_id: Id = None,
+    priority: Annotated[int | None, Query(ge=0, le=3)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     breached: bool = False,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> QueuePage:
-    """The queue, most overdue first, filtered; ``next_cursor`` asks for the next page."""
+    """The queue, most pressing first (the due date shifted by priority: 0 low, 1 normal,
+    2 high, 3 urgent), filtered; ``next_cursor`` asks for the next page."""
     filters = QueueFilter(
         status=status,
         channel_id=channel_id,
@@ -142,6 +144,7 @@ def list_conversations(
         label_id=label_id,
         text=q,
         breached_only=breached,
+        priority=priority,
     )
     with _runtime(request).sessions() as session:
         workspace, _ = workspace_of(session, who, slug)

@@ -26,6 +26,7 @@ from dialoga.core.errors import DialogaError, NotFoundError
 from dialoga.inbox.context import reply_warnings
 from dialoga.inbox.models import Conversation
 from dialoga.inbox.options import SavedReplyView, saved_replies
+from dialoga.inbox.reading_work import do_correct_reading
 from dialoga.inbox.work import (
     check_assignee,
     check_label_name,
@@ -103,6 +104,11 @@ class SavedReplyIn(BaseModel):
     title: str = Field(max_length=500)
     body: str = Field(max_length=LONG_TEXT * 2)
     language: str | None = Field(default=None, pattern="^(it|en)$")
+
+
+class ReadingIn(BaseModel):
+    field: str = Field(max_length=16)
+    value: str = Field(max_length=32)
 
 
 class Created(BaseModel):
@@ -255,6 +261,26 @@ def reopen(request: Request, who: WriterDep, conversation_id: int) -> Done:
         do_reopen(session, conversation.id, who.user_id, utcnow())
 
     _act(request, who, conversation_id, act)
+    return Done()
+
+
+@router.post("/messages/{message_id}/reading", response_model=Done)
+def correct_reading(request: Request, who: WriterDep, message_id: int, body: ReadingIn) -> Done:
+    """Correct what an inbound message was read as: ``field`` is ``sentiment``, ``intent``
+    or ``language``; kept for retraining, and the conversation's priority follows."""
+    try:
+        with transaction(runtime_of(request).sessions, write_lock=True) as session:
+            do_correct_reading(
+                session,
+                who.workspace_id,
+                message_id,
+                body.field,
+                body.value,
+                user_id=who.user_id,
+                now=utcnow(),
+            )
+    except DialogaError as error:
+        raise _refusal(error) from None
     return Done()
 
 

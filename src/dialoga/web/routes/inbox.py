@@ -16,17 +16,27 @@ from dialoga.core.errors import NotFoundError, ValidationError
 from dialoga.inbox.context import ConversationDetail, contact_card, conversation_detail
 from dialoga.inbox.options import inbox_options, saved_replies
 from dialoga.inbox.personal import fill_placeholders
+from dialoga.inbox.priority import PRIORITIES, PRIORITY_NAMES
 from dialoga.inbox.queue import STATUSES as QUEUE_STATUSES
 from dialoga.inbox.queue import QueueFilter, assignee_filter, queue_page
 from dialoga.inbox.work import RESOLUTION_REASONS
+from dialoga.understand.queries import SUPPORTED_LANGUAGES
+from dialoga.understand.reading import INTENTS, SENTIMENTS
 from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, runtime_of
 from dialoga.web.templating import page
 
 router = APIRouter(prefix="/w/{slug}/inbox", dependencies=[CsrfDep])
 
 STATUSES = (*QUEUE_STATUSES, "all")
-SENTIMENTS = ("negative", "neutral", "positive")
 SNOOZE_HOURS = (1, 4, 24, 72, 168)
+# What the filters and the correction menus offer: every value a reading can take.
+READING_VALUES = {
+    "languages": SUPPORTED_LANGUAGES,
+    "sentiments": SENTIMENTS,
+    "intents": INTENTS,
+    "priorities": tuple(reversed(PRIORITIES)),
+    "priority_names": PRIORITY_NAMES,
+}
 
 
 def queue_filter(ctx: MemberContext, request: Request) -> QueueFilter:
@@ -43,6 +53,7 @@ def queue_filter(ctx: MemberContext, request: Request) -> QueueFilter:
             label_id=_number(values.get("label")),
             text=(values.get("q") or "")[:200] or None,
             breached_only=values.get("breached") == "1",
+            priority=_number(values.get("priority")),
         )
     except ValidationError as error:
         raise HTTPException(status_code=400, detail=str(error)) from None
@@ -78,7 +89,7 @@ def inbox(
         "options": options,
         "query": request.query_params,
         "statuses": STATUSES,
-        "sentiments": SENTIMENTS,
+        **READING_VALUES,
     }
     if fragment == "queue":
         return _fragment(request, "_queue.html", context, ctx)
@@ -130,6 +141,7 @@ def conversation_context(
         "saved_replies": saved_replies(session, ctx.workspace.id),
         "reasons": RESOLUTION_REASONS,
         "snooze_hours": SNOOZE_HOURS,
+        **READING_VALUES,
         "draft": "",
         "warnings": [],
         "errors": [],

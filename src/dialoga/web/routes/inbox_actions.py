@@ -1,4 +1,5 @@
-"""The forms that act on a conversation: reply, note, assign, label, snooze, resolve.
+"""The forms that act on a conversation: reply, note, assign, label, snooze, resolve,
+and correct what a message was read as.
 
 Each checks its input, writes through an ``inbox.work`` action in one transaction, and
 goes back to the conversation (303). A refused input re-renders the page with the reason
@@ -22,6 +23,7 @@ from dialoga.core.db import transaction
 from dialoga.core.errors import DialogaError, NotFoundError
 from dialoga.inbox.context import reply_warnings
 from dialoga.inbox.models import Conversation
+from dialoga.inbox.reading_work import do_correct_reading
 from dialoga.inbox.work import (
     check_assignee,
     check_label_name,
@@ -223,5 +225,35 @@ def reopen(request: Request, ctx: WriterDep, conversation_id: int) -> Response:
     def act(session: Session, conversation: Conversation) -> None:
         check_reopen(conversation)
         do_reopen(session, conversation.id, ctx.user.id, utcnow())
+
+    return _act(request, ctx, conversation_id, act)
+
+
+@router.post("/messages/{message_id}/reading", response_model=None)
+def correct_reading(
+    request: Request,
+    ctx: WriterDep,
+    conversation_id: int,
+    message_id: int,
+    field: Annotated[str, Form(max_length=16)],
+    value: Annotated[str, Form(max_length=32)],
+) -> Response:
+    """Say what a message really is (its sentiment, intent or language): kept for
+    retraining; the conversation's priority follows."""
+
+    def act(session: Session, conversation: Conversation) -> None:
+        try:
+            do_correct_reading(
+                session,
+                ctx.workspace.id,
+                message_id,
+                field,
+                value,
+                user_id=ctx.user.id,
+                now=utcnow(),
+                conversation_id=conversation.id,
+            )
+        except NotFoundError as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
 
     return _act(request, ctx, conversation_id, act)

@@ -1,11 +1,13 @@
 """The workspace's settings page: its members and their roles, invitations, the member's
-own API tokens, and the SLA policy (response targets and business hours).
+own API tokens, the SLA policy (response targets and business hours), and how messages
+are read (the understanding tier and the workspace's languages).
 
-Any member reads it; owners and admins change the policy and who is in the workspace
-with which role (only an owner makes, changes or removes an owner, and the last owner stays). Every
-id in a URL is looked up within the URL's workspace, so another workspace's objects are
-"not found". A value shown once (a new API token, an invitation link) is rendered in the
-answer to its form, never stored in a form of its own to be seen again.
+Any member reads it; owners and admins change the policy, the understanding, and who is in
+the workspace with which role (only an owner makes, changes or removes an owner, and the
+last owner stays). Every id in a URL is looked up within the URL's workspace, so another
+workspace's objects are "not found". A value shown once (a new API token, an invitation
+link) is rendered in the answer to its form, never stored in a form of its own to be seen
+again.
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ from dialoga.core.db import transaction
 from dialoga.core.errors import DialogaError, NotFoundError, PermissionDeniedError
 from dialoga.inbox.sla_actions import check_sla_policy, do_set_sla_policy, policy_for
 from dialoga.inbox.work import do_unassign_member
+from dialoga.understand.actions import (
+    check_understanding,
+    deep_tier_available,
+    do_set_understanding,
+)
+from dialoga.understand.queries import SUPPORTED_LANGUAGES, Understanding, understanding_setting
+from dialoga.understand.reading import TIERS
 from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, UserDep, member_access, runtime_of
 from dialoga.web.templating import page
 
@@ -69,6 +78,10 @@ def settings_page(
             "invitations": open_invitations(session, ctx.workspace.id),
             "tokens": member_api_tokens(session, ctx.member.id),
             "sla": policy_for(session, ctx.workspace.id),
+            "understanding": understanding_setting(session, ctx.workspace.id),
+            "tiers": TIERS,
+            "deep_available": deep_tier_available(),
+            "supported_languages": SUPPORTED_LANGUAGES,
             **shown,
         }
     return page(request, "settings.html", context, ctx.user, status_code=status_code)
@@ -208,4 +221,23 @@ def set_sla(
             "timezone": zone,
         }
         return _refused(request, ctx, error, sla_form=typed)
+    return _back(ctx)
+
+
+@router.post("/understanding", response_model=None)
+def set_understanding(
+    request: Request,
+    ctx: ManagerDep,
+    tier: Annotated[str, Form(max_length=8)],
+    languages: Annotated[list[str] | None, Form(max_length=8)] = None,
+) -> Response:
+    """Choose the reading tier and the workspace's languages (messages read from now on)."""
+    chosen = languages or []
+    try:
+        check_understanding(tier, chosen)
+        with transaction(runtime_of(request).sessions) as session:
+            do_set_understanding(session, ctx.workspace.id, tier, chosen, now=utcnow())
+    except DialogaError as error:
+        typed = Understanding(tier, tuple(chosen[: len(SUPPORTED_LANGUAGES)]))
+        return _refused(request, ctx, error, understanding_form=typed)
     return _back(ctx)

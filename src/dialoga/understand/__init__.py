@@ -1,0 +1,1 @@
+"""Understanding messages: language, sentiment, intent and spam, offline, in Italian and English."""
