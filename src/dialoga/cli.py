@@ -344,6 +344,37 @@ def demo(
     console.print(report)
 
 
+@app.command("classify")
+def classify(
+    input_path: Annotated[
+        str, typer.Option("--input", help="JSON lines with id and text (lang optional); - is stdin.")
+    ],
+    output_path: Annotated[
+        str, typer.Option("--output", help="Where the readings go, one line each; - is stdout.")
+    ],
+    tier: Annotated[str, typer.Option(help="fast (default) or deep (the deep extra).")] = "fast",
+    languages: Annotated[
+        str, typer.Option(help="The languages to prefer, comma separated.")
+    ] = "it,en",
+    batch_size: Annotated[int, typer.Option(help="Lines read by the models at a time.")] = 1000,
+) -> None:
+    """Read each message of a JSON lines file: language, sentiment, intent and spam.
+
+    A line that cannot be read becomes an error line (id, error, line) in its place."""
+    from dialoga.understand.classify import check_options, load_reader, run_classify
+
+    try:
+        chosen = check_options(tier, languages.split(","), batch_size)
+        summary = run_classify(input_path, output_path, load_reader(tier, chosen), batch_size)
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print(
+        f"Read {summary.lines:,} lines: {summary.classified:,} classified, "
+        f"{summary.errors:,} errors, {summary.repaired:,} repaired (invalid UTF-8 replaced).",
+        highlight=False,
+    )
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,

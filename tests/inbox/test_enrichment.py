@@ -25,6 +25,7 @@ from dialoga.inbox.sla import parse_business_hours
 from dialoga.inbox.sla_actions import do_set_sla_policy
 from dialoga.inbox.work import do_reply, do_resolve
 from dialoga.runtime import Runtime
+from dialoga.understand.reading import INTENTS, SENTIMENTS
 
 from .cast import BRAND, GIULIA, MARCO, at, make_channel, msg, statements
 from .queue_data import user
@@ -265,3 +266,22 @@ def test_reading_adds_a_constant_number_of_statements(runtime: Runtime, channel:
     with runtime.sessions() as session:
         priorities = set(session.scalars(select(Conversation.priority)))
     assert priorities == {URGENT, HIGH, LOW}
+
+
+def test_the_workspace_s_own_reader_reads_by_default(
+    sessions: sessionmaker[Session], channel: Channel
+) -> None:
+    with transaction(sessions, write_lock=True) as session:
+        ingest(
+            session,
+            channel,
+            [
+                msg("it", GIULIA, 0, text="Il mio ordine non è mai arrivato, è una vergogna!"),
+                msg("empty", MARCO, 1, text=""),
+            ],
+        )
+
+    for message in _messages(sessions).values():
+        assert message.sentiment in SENTIMENTS and message.intent in INTENTS
+        assert message.spam is not None and 0.0 <= message.spam <= 1.0
+    assert _messages(sessions)["it"].language == "it"

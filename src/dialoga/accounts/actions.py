@@ -54,10 +54,9 @@ def do_create_workspace(
     *,
     actor: str,
     timezone: str = "Europe/Rome",
-    languages: str = "it,en",
 ) -> Workspace:
     """Create a tenant and log who created it."""
-    workspace = Workspace(slug=slug, name=name.strip(), timezone=timezone, languages=languages)
+    workspace = Workspace(slug=slug, name=name.strip(), timezone=timezone)
     session.add(workspace)
     session.flush()
     do_log(

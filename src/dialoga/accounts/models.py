@@ -21,7 +21,6 @@ class Workspace(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Rome")
-    languages: Mapped[str] = mapped_column(String(64), default="it,en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

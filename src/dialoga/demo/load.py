@@ -74,9 +74,7 @@ def load_demo(
 
 def _load(session: Session, slug: str, rng: random.Random, now: datetime) -> Workspace:
     check_create_workspace(session, slug, BRAND)
-    workspace = do_create_workspace(
-        session, slug, BRAND, actor=ACTOR, timezone="Europe/Rome", languages="it,en"
-    )
+    workspace = do_create_workspace(session, slug, BRAND, actor=ACTOR, timezone="Europe/Rome")
     channels = {
         spec.key: do_get_or_create_channel(
             session, workspace.id, spec.name, spec.network, actor=ACTOR, handle=spec.handle

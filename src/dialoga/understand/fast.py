@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from dialoga.understand.features import counts, weighted
 from dialoga.understand.heads import Kind, LinearHead
@@ -77,7 +78,7 @@ class FastReader:
         if not texts:
             return []
         found = self.guesser.guess(texts, languages)
-        features = weighted(counts(texts), self.model.idf)
+        features = self.features(texts)
         intents = self.model.heads[INTENT].probabilities(features)
         sentiments = self._sentiments(features, found)
         spam_column = INTENTS.index("spam")
@@ -92,6 +93,10 @@ class FastReader:
             )
             for language, sentiment, intent in zip(found, sentiments, intents, strict=True)
         ]
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The rows the heads read (the deep tier puts its embeddings beside these)."""
+        return weighted(counts(texts), self.model.idf)
 
     def _sentiments(self, features: object, languages: list[str]) -> list[dict[str, float]]:
         """Four-class sentiment scores per row, each row from its language's head."""

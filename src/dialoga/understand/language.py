@@ -13,10 +13,10 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from dialoga.understand.queries import SUPPORTED_LANGUAGES
 from dialoga.understand.reading import UNDETERMINED
 from dialoga.understand.text import has_letters
 
-SUPPORTED_LANGUAGES = ("it", "en", "es", "fr", "de", "pt", "nl")
 CLEAR_LEAD = 0.35  # how far another language must be ahead of the workspace's best
 _DETECTION_CHARS = 600  # lingua's answer settles well within this many characters
 

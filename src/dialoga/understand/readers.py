@@ -57,13 +57,12 @@ def _retrained_reader(
     key = (workspace_id, languages, retrained)
     reader = _RETRAINED.get(key)
     if reader is None:
-        stored = dict(
-            session.execute(
-                select(WorkspaceHead.head, WorkspaceHead.weights).where(
-                    WorkspaceHead.workspace_id == workspace_id, WorkspaceHead.tier == "fast"
-                )
-            ).tuples()
+        rows = session.execute(
+            select(WorkspaceHead.head, WorkspaceHead.weights).where(
+                WorkspaceHead.workspace_id == workspace_id, WorkspaceHead.tier == "fast"
+            )
         )
+        stored = {head: weights for head, weights in rows}
         reader = FastReader(adjusted(shipped_fast_model(), stored), languages)
         if len(_RETRAINED) >= _RETRAINED_KEPT:
             _RETRAINED.pop(next(iter(_RETRAINED)))

@@ -42,24 +42,26 @@ class RetrainSummary:
 def corrected_examples(session: Session, workspace_id: int) -> dict[str, list[tuple[str, str]]]:
     """(text, label) pairs by head name, from the workspace's corrections."""
     rows = session.execute(
-        select(ReadingCorrection.field, ReadingCorrection.value, ReadingCorrection.text,
-               ReadingCorrection.language)
+        select(
+            ReadingCorrection.field,
+            ReadingCorrection.value,
+            ReadingCorrection.text,
+            ReadingCorrection.language,
+        )
         .where(ReadingCorrection.workspace_id == workspace_id)
         .where(ReadingCorrection.field.in_(("sentiment", "intent")))
         .order_by(ReadingCorrection.id)
     )
     examples: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for field, value, text, language in rows:
-        head = INTENT if field == "intent" else (
-            SENTIMENT_IT if language == "it" else SENTIMENT_EN)
+        head = INTENT if field == "intent" else (SENTIMENT_IT if language == "it" else SENTIMENT_EN)
         if head == SENTIMENT_EN and value == "mixed":
             continue  # the English head has no mixed class to learn
         examples[head].append((text, value))
     return dict(examples)
 
 
-def adjustment(head: LinearHead, features: sp.csr_matrix, labels: Sequence[str]
-               ) -> sp.csr_matrix:
+def adjustment(head: LinearHead, features: sp.csr_matrix, labels: Sequence[str]) -> sp.csr_matrix:
     """The change of ``head``'s weights that fits ``labels``, on the features present."""
     columns = np.unique(features.indices)
     present = features[:, columns].tocsr()
@@ -71,8 +73,13 @@ def adjustment(head: LinearHead, features: sp.csr_matrix, labels: Sequence[str]
         gradient = np.asarray((present.T @ (predicted - targets)).T) / len(labels)
         change -= LEARNING_RATE * (gradient + PULL * change)
     full = sp.csr_matrix(
-        (change.ravel(), (np.repeat(np.arange(len(head.classes)), len(columns)),
-                          np.tile(columns, len(head.classes)))),
+        (
+            change.ravel(),
+            (
+                np.repeat(np.arange(len(head.classes)), len(columns)),
+                np.tile(columns, len(head.classes)),
+            ),
+        ),
         shape=head.coef.shape,
         dtype=np.float32,
     )
@@ -108,8 +115,16 @@ def retrain_workspace(
     for name, pairs in examples.items():
         features = weighted(counts([text for text, _ in pairs]), model.idf)
         change = adjustment(model.heads[name], features, [label for _, label in pairs])
-        session.add(WorkspaceHead(workspace_id=workspace_id, head=name, tier="fast",
-                                  examples=len(pairs), weights=pack(change), trained_at=now))
+        session.add(
+            WorkspaceHead(
+                workspace_id=workspace_id,
+                head=name,
+                tier="fast",
+                examples=len(pairs),
+                weights=pack(change),
+                trained_at=now,
+            )
+        )
     session.flush()
     return RetrainSummary({name: len(pairs) for name, pairs in examples.items()})
 

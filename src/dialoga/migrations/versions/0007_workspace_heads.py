@@ -1,5 +1,8 @@
 """workspace heads: what retraining learned from a workspace's corrections
 
+Also drops ``workspace.languages``, never read: a workspace's languages are its
+``understanding_setting``'s.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-22 09:30:00.000000
@@ -35,7 +38,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("workspace_id", "head", name=op.f("pk_workspace_head")),
     )
+    with op.batch_alter_table("workspace") as batch:
+        batch.drop_column("languages")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("workspace") as batch:
+        batch.add_column(
+            sa.Column("languages", sa.String(length=64), nullable=False, server_default="it,en")
+        )
     op.drop_table("workspace_head")

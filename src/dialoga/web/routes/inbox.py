@@ -74,7 +74,7 @@ def inbox(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     fragment: Annotated[str | None, Query(max_length=16)] = None,
 ) -> HTMLResponse:
-    """The queue: open conversations, most overdue against the SLA first."""
+    """The queue: open conversations, most pressing first (SLA due time shifted by priority)."""
     filters = queue_filter(ctx, request)
     with runtime_of(request).sessions() as session:
         try:

@@ -1,0 +1,54 @@
+"""Language identification: the workspace's languages first, others when clearly ahead,
+hints trusted, and texts with no letters undetermined."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialoga.understand.language import LanguageGuesser
+from dialoga.understand.reading import UNDETERMINED
+from dialoga.understand.text import MODEL_CHARS, has_letters, model_text
+
+
+@pytest.fixture(scope="module")
+def guesser() -> LanguageGuesser:
+    return LanguageGuesser(["it", "en"])
+
+
+def test_short_italian_and_english_texts(guesser: LanguageGuesser) -> None:
+    texts = [
+        "Il pacco non è ancora arrivato",
+        "grazie mille!!",
+        "My flight got cancelled again",
+        "thanks a lot",
+    ]
+    assert guesser.guess(texts) == ["it", "it", "en", "en"]
+
+
+def test_other_languages_win_only_when_clearly_ahead(guesser: LanguageGuesser) -> None:
+    texts = ["¿Dónde está mi maleta? Llevo dos horas esperando", "ok"]
+    assert guesser.guess(texts) == ["es", "en"]
+
+
+def test_texts_without_letters_are_undetermined(guesser: LanguageGuesser) -> None:
+    texts = ["", "🙂🙂🙂", "https://example.com/a?b=1", "@acme_it 12:30", "!!!"]
+    assert guesser.guess(texts) == [UNDETERMINED] * len(texts)
+
+
+def test_a_supported_hint_is_trusted_and_an_unknown_one_ignored(guesser: LanguageGuesser) -> None:
+    assert guesser.guess(["ciao a tutti", "ciao a tutti"], ["EN", "xx"]) == ["en", "it"]
+
+
+def test_unsupported_workspace_languages_are_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        LanguageGuesser(["it", "klingon"])
+    with pytest.raises(ValueError, match="none given"):
+        LanguageGuesser([])
+
+
+def test_model_text_is_bounded_and_survives_invalid_utf8() -> None:
+    broken = b"caff\xe8 buono".decode("utf-8", errors="surrogateescape")
+    assert model_text(broken) == "caff buono"
+    assert len(model_text("a" * 100_000)) <= MODEL_CHARS
+    assert model_text("Visit https://x.io NOW @Acme_IT!!!!!!") == "visit  _url_  now  _user_ !!!"
+    assert not has_letters("https://x.io @acme 🙂") and has_letters("👍 ok")
