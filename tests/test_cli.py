@@ -82,3 +82,18 @@ def test_people_members_and_tokens_from_the_command_line(tmp_path: Path) -> None
     assert token.returncode == 0
     assert token.stdout.strip().startswith("dlg_") and len(token.stdout.strip()) > 40
     assert outsider.returncode == 2 and "does not exist" in outsider.stderr
+
+
+def test_models_show_their_scores_and_retrain_names_what_it_learned(tmp_path: Path) -> None:
+    env = _fresh_env(tmp_path)
+    _run(env, "workspace", "create", "acme")
+
+    shown = _run(env, "models", "show")
+    empty = _run(env, "models", "retrain", "--workspace", "acme")
+    unknown = _run(env, "models", "retrain", "--workspace", "nope")
+
+    assert shown.returncode == 0, shown.stderr
+    assert "### fast tier" in shown.stdout and "polarity_score" in shown.stdout
+    assert "| baseline |" in shown.stdout
+    assert empty.returncode == 0 and "No corrections in 'acme' yet" in empty.stderr
+    assert unknown.returncode == 2 and "does not exist" in unknown.stderr

@@ -33,7 +33,12 @@ app.add_typer(export_app, name="export")
 app.add_typer(user_app, name="user")
 app.add_typer(member_app, name="member")
 app.add_typer(token_app, name="token")
+models_app = typer.Typer(
+    help="The understanding models: their scores, and retraining from corrections.",
+    no_args_is_help=True,
+)
 app.add_typer(sla_app, name="sla")
+app.add_typer(models_app, name="models")
 console = Console(stderr=True)
 
 
@@ -347,7 +352,8 @@ def demo(
 @app.command("classify")
 def classify(
     input_path: Annotated[
-        str, typer.Option("--input", help="JSON lines with id and text (lang optional); - is stdin.")
+        str,
+        typer.Option("--input", help="JSON lines with id and text (lang optional); - is stdin."),
     ],
     output_path: Annotated[
         str, typer.Option("--output", help="Where the readings go, one line each; - is stdout.")
@@ -373,6 +379,38 @@ def classify(
         f"{summary.errors:,} errors, {summary.repaired:,} repaired (invalid UTF-8 replaced).",
         highlight=False,
     )
+
+
+@models_app.command("show")
+def models_show() -> None:
+    """Print the shipped models' held-out scores beside the baseline of the same run."""
+    from dialoga.understand.card import cards, markdown
+
+    for tier, card in cards().items():
+        typer.echo(f"### {tier} tier\n\n{markdown(card)}")
+
+
+@models_app.command("retrain")
+def models_retrain(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> None:
+    """Learn from the workspace's corrections, on top of the shipped models; its next
+    messages are read with what was learned (the earlier adjustment is replaced)."""
+    from dialoga.accounts.queries import workspace_by_slug
+    from dialoga.core.clock import utcnow
+    from dialoga.core.db import transaction
+    from dialoga.understand.readers import shipped_fast_model
+    from dialoga.understand.retrain import retrain_workspace
+
+    runtime = _ready_runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            found = workspace_by_slug(session, workspace)
+            summary = retrain_workspace(session, found.id, shipped_fast_model(), utcnow())
+    except DialogaError as error:
+        raise _fail(error) from None
+    if not summary.examples:
+        console.print(f"No corrections in {workspace!r} yet: it reads with the shipped models.")
+    for head, examples in summary.examples.items():
+        console.print(f"{head}: learned from {examples:,} corrections.")
 
 
 @app.command("serve")

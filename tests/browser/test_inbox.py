@@ -38,6 +38,7 @@ from dialoga.demo.load import DEMO_EMAIL, DEMO_PASSWORD
 from dialoga.demo.teamwork import AGENT_EMAIL, SAVED_REPLIES
 from dialoga.inbox.actions import ingest
 from dialoga.inbox.models import Conversation, Message
+from dialoga.inbox.priority import RANK_SHIFT
 
 from .conftest import (
     DEMO_SLUG,
@@ -153,11 +154,13 @@ def _press(page: Page, name: str) -> None:
 
 
 def _queue_rows(page: Page) -> list[dict[str, str]]:
-    """The queue's rows as shown: id, due date, breached mark, last message, channel."""
+    """The queue's rows as shown: id, priority, due date, breached mark, last message,
+    channel."""
     rows: list[dict[str, str]] = page.eval_on_selector_all(
         "#queue tbody tr",
         """rows => rows.map(row => ({
             id: row.dataset.conversation,
+            priority: row.dataset.priority,
             due: row.cells[0].querySelector("span")?.textContent ?? "",
             breached: row.cells[0].querySelector("small.breached")?.textContent ?? "",
             text: row.cells[2].innerText,
@@ -167,7 +170,7 @@ def _queue_rows(page: Page) -> list[dict[str, str]]:
     return rows
 
 
-def test_signing_in_shows_the_queue_with_breached_conversations_first(
+def test_signing_in_shows_the_queue_most_pressing_first(
     open_page: OpenPage, inbox_server: LiveServer
 ) -> None:
     page = open_page(inbox_server)
@@ -179,11 +182,14 @@ def test_signing_in_shows_the_queue_with_breached_conversations_first(
     expect(page.locator("h1")).to_have_text(it("inbox.title"))
     rows = _queue_rows(page)
     marks = [row["breached"] for row in rows]
-    due = [datetime.strptime(row["due"], "%d/%m/%Y %H:%M") for row in rows if row["due"]]
-    assert marks[0] == it("inbox.breached")
     assert set(marks) == {it("inbox.breached"), ""}, "breached and not breached both shown"
-    assert marks == sorted(marks, reverse=True), "every breached row before the others"
-    assert due == sorted(due), "most overdue first"
+    ranks = [
+        datetime.strptime(row["due"], "%d/%m/%Y %H:%M") + RANK_SHIFT[int(row["priority"])]
+        for row in rows
+        if row["due"]
+    ]
+    assert ranks == sorted(ranks), "most overdue first, urgent work moved up"
+    assert len({row["priority"] for row in rows}) > 1, "the demo has several priorities"
     dated = [row["due"] != "" for row in rows]
     assert dated == sorted(dated, reverse=True), "those with no reply due come last"
 

@@ -23,8 +23,8 @@ from dialoga.understand.classify import (
     classify_lines,
     run_classify,
 )
-from dialoga.understand.reading import SENTIMENTS, UNDETERMINED, Reader
 from dialoga.understand.readers import shipped_reader
+from dialoga.understand.reading import SENTIMENTS, UNDETERMINED, Reader
 from dialoga.understand.text import MODEL_CHARS
 
 READING_KEYS = ["id", "language", "sentiment", "sentiment_scores", "intent", "spam"]
@@ -47,8 +47,14 @@ BAD_INPUT: list[tuple[bytes, dict[str, Any]]] = [
     (b"\n", {}),
     (_line({"id": "empty", "text": ""}), {"id": "empty", "language": UNDETERMINED}),
     (_line({"id": "emoji", "text": "😡😡🔥"}), {"id": "emoji", "language": UNDETERMINED}),
-    (_line({"id": "url", "text": "https://e.com/a?b=1 www.x.it"}), {"id": "url", "language": "und"}),
-    (_line({"id": "big", "text": "Il pacco non è arrivato. " * 4200}), {"id": "big", "language": "it"}),
+    (
+        _line({"id": "url", "text": "https://e.com/a?b=1 www.x.it"}),
+        {"id": "url", "language": "und"},
+    ),
+    (
+        _line({"id": "big", "text": "Il pacco non è arrivato. " * 4200}),
+        {"id": "big", "language": "it"},
+    ),
     (_line({"id": "scripts", "text": "Привет! 你好 thanks a lot"}), {"id": "scripts"}),
     (_line({"id": "hint", "text": "ok", "lang": "IT"}), {"id": "hint", "language": "it"}),
     (b'{"id": "latin-1", "text": "caff\xe8 freddo, servizio lento"}\n', {"id": "latin-1"}),
@@ -168,6 +174,15 @@ def test_a_100_kb_text_costs_what_its_first_characters_cost(reader: Reader) -> N
     assert whole == prefix
     assert whole["sentiment"] == "negative"
     assert seconds < 2
+
+
+def test_a_byte_order_mark_does_not_spoil_the_first_line(reader: Reader) -> None:
+    lines = [b"\xef\xbb\xbf" + _line({"id": 1, "text": "ciao"})]
+
+    (record,) = classify_lines(lines, reader)
+
+    assert record["id"] == 1
+    assert "error" not in record
 
 
 def test_ids_are_echoed_as_given(reader: Reader) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialoga.understand.language import LanguageGuesser
+from dialoga.understand.language import SHORT_TEXT, LanguageGuesser
 from dialoga.understand.reading import UNDETERMINED
 from dialoga.understand.text import MODEL_CHARS, has_letters, model_text
 
@@ -25,9 +25,10 @@ def test_short_italian_and_english_texts(guesser: LanguageGuesser) -> None:
     assert guesser.guess(texts) == ["it", "it", "en", "en"]
 
 
-def test_other_languages_win_only_when_clearly_ahead(guesser: LanguageGuesser) -> None:
-    texts = ["¿Dónde está mi maleta? Llevo dos horas esperando", "ok"]
-    assert guesser.guess(texts) == ["es", "en"]
+def test_other_languages_are_told_in_longer_texts_only(guesser: LanguageGuesser) -> None:
+    spanish = "¿Dónde está mi maleta? Llevo dos horas esperando en el aeropuerto de Madrid"
+    assert len(spanish) >= SHORT_TEXT
+    assert guesser.guess([spanish, spanish[:40], "ok"]) == ["es", "it", "en"]
 
 
 def test_texts_without_letters_are_undetermined(guesser: LanguageGuesser) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dialoga.core.errors import DialogaError, ValidationError
-from dialoga.understand.language import SUPPORTED_LANGUAGES
+from dialoga.understand.queries import SUPPORTED_LANGUAGES
 from dialoga.understand.reading import TIERS, Reader, Reading
 
 STANDARD_STREAM = "-"
@@ -102,8 +102,9 @@ def _flush(pending: _Pending, reader: Reader, summary: ClassifySummary) -> Itera
     for record in pending.records:
         if record is None:
             summary.classified += 1
-            record = reading_record(next(ids), next(readings))
-        yield record
+            yield reading_record(next(ids), next(readings))
+        else:
+            yield record
 
 
 def parse_line(raw: bytes, summary: ClassifySummary) -> tuple[object, str, str | None]:
@@ -117,7 +118,7 @@ def parse_line(raw: bytes, summary: ClassifySummary) -> tuple[object, str, str |
         line = raw.decode("utf-8", errors="replace")
         summary.repaired += 1
     try:
-        item = json.loads(line)
+        item = json.loads(line.removeprefix("\ufeff"))  # a byte order mark, from some editors
     except (ValueError, RecursionError) as error:
         raise LineError(f"not JSON: {_json_reason(error)}") from None
     if not isinstance(item, dict):

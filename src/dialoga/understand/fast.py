@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,7 +44,7 @@ class FastModel:
     card: Mapping[str, object]
 
     def save(self, path: Path) -> None:
-        arrays = {"idf": self.idf.astype(np.float32)}
+        arrays: dict[str, Any] = {"idf": self.idf.astype(np.float32)}
         for name, head in self.heads.items():
             arrays.update(head.arrays(name))
         meta = json.dumps(dict(self.card), sort_keys=True).encode()

@@ -18,13 +18,16 @@ WORD_FEATURES = 2**18
 CHAR_FEATURES = 2**18
 FEATURES = WORD_FEATURES + CHAR_FEATURES
 
+# A word (hashtags and the _url_/_user_ tokens kept whole) or a run of up to 3 symbols,
+# so emoticons such as ":(" and "!!!" are features too.
+_WORD_OR_SYMBOLS = r"(?u)[#_]?\w+|[^\w\s]{1,3}"
 _WORDS = HashingVectorizer(
     n_features=WORD_FEATURES,
     alternate_sign=False,
     norm=None,
     lowercase=False,
     ngram_range=(1, 2),
-    token_pattern=r"(?u)[#_]?\w+|[^\w\s]{1,3}",
+    token_pattern=_WORD_OR_SYMBOLS,
     dtype=np.float32,
 )
 _CHARS = HashingVectorizer(
@@ -33,7 +36,7 @@ _CHARS = HashingVectorizer(
     norm=None,
     lowercase=False,
     analyzer="char_wb",
-    ngram_range=(1, 5),
+    ngram_range=(2, 5),
     dtype=np.float32,
 )
 

@@ -32,7 +32,7 @@ class LinearHead:
     adjustment: sp.csr_matrix | None = None
 
     def logits(self, features: sp.csr_matrix | np.ndarray) -> np.ndarray:
-        logits = np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
+        logits: np.ndarray = np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
         if self.adjustment is not None:
             change = features @ self.adjustment.T
             logits += change.toarray() if sp.issparse(change) else np.asarray(change)
@@ -43,11 +43,13 @@ class LinearHead:
         return self.activate(self.logits(features))
 
     def activate(self, logits: np.ndarray) -> np.ndarray:
+        probabilities: np.ndarray
         if self.kind == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-logits))
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+            probabilities = 1.0 / (1.0 + np.exp(-logits))
+        else:
+            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities = exp / exp.sum(axis=1, keepdims=True)
+        return probabilities
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The head as named arrays for ``np.savez_compressed``."""

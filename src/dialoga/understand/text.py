@@ -20,10 +20,15 @@ _LETTER = re.compile(r"[^\W\d_]")
 def model_text(text: str) -> str:
     """The text the models read: first ``MODEL_CHARS`` characters, URLs and handles as
     tokens, a letter repeated more than three times squeezed to three, lower case."""
-    text = _SURROGATES.sub("", text[:MODEL_CHARS])
+    text = without_surrogates(text[:MODEL_CHARS])
     text = _URL.sub(" _url_ ", text)
     text = _HANDLE.sub(" _user_ ", text)
     return _REPEATS.sub(r"\1\1\1", text).lower()
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` without lone surrogates, which no encoder accepts."""
+    return _SURROGATES.sub("", text)
 
 
 def has_letters(text: str) -> bool:

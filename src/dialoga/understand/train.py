@@ -104,7 +104,8 @@ def baseline(task: str, split: Split) -> dict[str, object]:
 
 
 def fit_idf(texts: Sequence[str]) -> np.ndarray:
-    return TfidfTransformer(sublinear_tf=True).fit(counts(texts)).idf_.astype(np.float32)
+    idf: np.ndarray = TfidfTransformer(sublinear_tf=True).fit(counts(texts)).idf_
+    return idf.astype(np.float32)
 
 
 def evaluate(splits: dict[str, Split]) -> tuple[dict[str, object], dict[str, float]]:
