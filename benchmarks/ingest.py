@@ -41,8 +41,11 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_full(url: str, csv_path: Path, batch_size: int) -> dict[str, Any]:
-    """Import the file through dialoga's own path into a fresh database at ``url``."""
+def child_full(
+    url: str, csv_path: Path, batch_size: int, read_ahead: bool | None = None
+) -> dict[str, Any]:
+    """Import the file through dialoga's own path into a fresh database at ``url``
+    (``read_ahead``: as ``ImportRequest``'s; None lets the import decide)."""
     from dialoga.accounts.actions import do_create_workspace
     from dialoga.channels.imports import ImportRequest, run_import
     from dialoga.core.db import transaction
@@ -60,6 +63,7 @@ def child_full(url: str, csv_path: Path, batch_size: int) -> dict[str, Any]:
         "twitter",
         csv_path.with_suffix(".rejects.jsonl"),
         batch_size=batch_size,
+        read_ahead=read_ahead,
     )
     started = time.perf_counter()
     summary = run_import(runtime.sessions, request)

@@ -66,7 +66,11 @@ HOSTILE = "@445566 <b>Refund</b> sent <script>alert(1)</script>"
 
 
 def _request(
-    tmp_path: Path, path: Path = SAMPLE, workspace: str = "acme", batch_size: int = 5000
+    tmp_path: Path,
+    path: Path = SAMPLE,
+    workspace: str = "acme",
+    batch_size: int = 5000,
+    read_ahead: bool | None = None,
 ) -> ImportRequest:
     return ImportRequest(
         format="twcs",
@@ -75,6 +79,7 @@ def _request(
         channel="support",
         rejects_path=tmp_path / f"{workspace}.rejects.jsonl",
         batch_size=batch_size,
+        read_ahead=read_ahead,
     )
 
 
@@ -313,6 +318,41 @@ def test_batch_size_does_not_change_reporting_events(
     run_import(sessions, _request(tmp_path, workspace="acme-bis", batch_size=1))
 
     assert _events(sessions, "acme-bis") == _events(sessions) == EVENTS
+
+
+def _readings(sessions: sessionmaker[Session], slug: str) -> dict[str, tuple[object, ...]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(
+                Message.external_id,
+                Message.language,
+                Message.sentiment,
+                Message.intent,
+                Message.spam,
+            )
+            .join(Channel, Channel.id == Message.channel_id)
+            .join(Workspace, Workspace.id == Channel.workspace_id)
+            .where(Workspace.slug == slug)
+        )
+        return {external_id: tuple(rest) for external_id, *rest in rows}
+
+
+def test_reading_ahead_in_a_second_process_stores_the_same(
+    sessions: sessionmaker[Session], workspace: Workspace, tmp_path: Path
+) -> None:
+    _second_workspace(sessions)
+    run_import(sessions, _request(tmp_path, read_ahead=False))
+    ahead = run_import(
+        sessions, _request(tmp_path, workspace="acme-bis", batch_size=3, read_ahead=True)
+    )
+
+    assert (ahead.imported, ahead.rejected) == (11, 4)
+    readings = _readings(sessions, "acme")
+    assert sum(sentiment is not None for _, sentiment, _, _ in readings.values()) >= 5
+    assert _readings(sessions, "acme-bis") == readings
+    assert _threads(sessions, "acme-bis") == THREADS
+    assert _summaries(sessions, "acme-bis") == _summaries(sessions)
+    assert _events(sessions, "acme-bis") == _events(sessions)
 
 
 def test_a_row_that_is_not_utf8_goes_to_the_rejects_file(

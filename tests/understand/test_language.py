@@ -3,8 +3,11 @@ hints trusted, and texts with no letters undetermined."""
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
+from dialoga.understand.function_words import function_word_language
 from dialoga.understand.language import SHORT_TEXT, LanguageGuesser
 from dialoga.understand.reading import UNDETERMINED
 from dialoga.understand.text import MODEL_CHARS, has_letters, model_text
@@ -53,3 +56,43 @@ def test_model_text_is_bounded_and_survives_invalid_utf8() -> None:
     assert len(model_text("a" * 100_000)) <= MODEL_CHARS
     assert model_text("Visit https://x.io NOW @Acme_IT!!!!!!") == "visit  _url_  now  _user_ !!!"
     assert not has_letters("https://x.io @acme 🙂") and has_letters("👍 ok")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Il pacco non è ancora arrivato", "it"),
+        ("Thanks for the help, it works now", "en"),
+        ("Hola, el pedido llegó tarde y roto", "es"),
+        ("Merci pour votre aide, je suis content", "fr"),
+        ("Danke, das Paket ist nicht angekommen", "de"),
+    ],
+)
+def test_function_words_of_one_language_settle_it(text: str, language: str) -> None:
+    assert function_word_language(text) == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok",  # no function word
+        "grazie!",  # one is not enough
+        "the pizza è buonissima",  # words of two languages
+        "Una tarde con amigos en la playa",  # Spanish words Italian shares are not Italian's
+    ],
+)
+def test_function_words_leave_the_rest_to_lingua(text: str) -> None:
+    assert function_word_language(text) is None
+
+
+def test_a_function_word_answer_outside_the_workspace_goes_to_lingua() -> None:
+    english_only = LanguageGuesser(["en"])
+
+    assert english_only.guess(["Il pacco non è ancora arrivato"]) == ["en"]
+
+
+def test_a_guesser_travels_to_another_process_as_its_languages() -> None:
+    copy = pickle.loads(pickle.dumps(LanguageGuesser(["it", "en"])))
+
+    assert copy.languages == ("it", "en")
+    assert copy.guess(["My flight got cancelled again"]) == ["en"]

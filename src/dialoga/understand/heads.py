@@ -31,6 +31,11 @@ class LinearHead:
     intercept: np.ndarray
     adjustment: sp.csr_matrix | None = None
 
+    def __post_init__(self) -> None:
+        # Stored feature-major, so ``features @ coef.T`` reads it in place: the sparse
+        # product wants its dense operand C-ordered and would copy it on every call.
+        object.__setattr__(self, "coef", np.asfortranarray(self.coef))
+
     def logits(self, features: sp.csr_matrix | np.ndarray) -> np.ndarray:
         logits: np.ndarray = np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
         if self.adjustment is not None:
