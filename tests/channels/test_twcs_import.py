@@ -320,7 +320,9 @@ def test_batch_size_does_not_change_reporting_events(
     assert _events(sessions, "acme-bis") == _events(sessions) == EVENTS
 
 
-def _readings(sessions: sessionmaker[Session], slug: str) -> dict[str, tuple[object, ...]]:
+def _readings(
+    sessions: sessionmaker[Session], workspace: str = "acme"
+) -> dict[str, tuple[object, ...]]:
     with sessions() as session:
         rows = session.execute(
             select(
@@ -332,7 +334,7 @@ def _readings(sessions: sessionmaker[Session], slug: str) -> dict[str, tuple[obj
             )
             .join(Channel, Channel.id == Message.channel_id)
             .join(Workspace, Workspace.id == Channel.workspace_id)
-            .where(Workspace.slug == slug)
+            .where(Workspace.slug == workspace)
         )
         return {external_id: tuple(rest) for external_id, *rest in rows}
 
@@ -347,7 +349,7 @@ def test_reading_ahead_in_a_second_process_stores_the_same(
     )
 
     assert (ahead.imported, ahead.rejected) == (11, 4)
-    readings = _readings(sessions, "acme")
+    readings = _readings(sessions)
     assert sum(sentiment is not None for _, sentiment, _, _ in readings.values()) >= 5
     assert _readings(sessions, "acme-bis") == readings
     assert _threads(sessions, "acme-bis") == THREADS

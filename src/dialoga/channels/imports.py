@@ -103,7 +103,10 @@ def run_import(
     channel, run_id = _prepare(factory, request, network)
     summary = ImportSummary(rejects_path=request.rejects_path)
     try:
-        with _rejects_file(request.rejects_path) as rejects, _ahead(factory, request) as ahead:
+        with (
+            _rejects_file(request.rejects_path) as rejects,
+            _ahead(factory, request, channel) as ahead,
+        ):
             batcher = _Batcher(factory, channel, run_id, summary, ahead)
             _unreadable_as_error(
                 lambda: _consume(batcher, source, rejects, request.batch_size, on_progress),
@@ -150,17 +153,16 @@ def _prepare(
 
 
 def _ahead(
-    factory: sessionmaker[Session], request: ImportRequest
+    factory: sessionmaker[Session], request: ImportRequest, channel: Channel
 ) -> AbstractContextManager[ReadAhead | None]:
-    """A ``ReadAhead`` with the workspace's reader when this import is worth one."""
+    """A ``ReadAhead`` with the channel's workspace's reader when this import is worth one."""
     wanted = request.read_ahead
     if wanted is None:
         wanted = worth_reading_ahead() and request.path.stat().st_size >= READ_AHEAD_BYTES
     if not wanted:
         return nullcontext()
     with transaction(factory) as session:
-        workspace = workspace_by_slug(session, request.workspace)
-        return ReadAhead(workspace_reader(session, workspace.id))
+        return ReadAhead(workspace_reader(session, channel.workspace_id))
 
 
 @contextmanager

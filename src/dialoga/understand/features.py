@@ -88,9 +88,8 @@ def counts(texts: Sequence[str]) -> sp.csr_matrix:
     rows = np.concatenate(word_rows + char_rows)
     columns = np.concatenate(word_columns + char_columns)
     ones = np.ones(len(rows), dtype=np.float32)
-    matrix = sp.csr_matrix((ones, (rows, columns)), shape=(len(texts), FEATURES))
-    matrix.sum_duplicates()
-    return matrix
+    # built from (row, column) pairs, a matrix sums the duplicates: the counts
+    return sp.csr_matrix((ones, (rows, columns)), shape=(len(texts), FEATURES))
 
 
 def word_ngrams(texts: Sequence[str]) -> Entries:
@@ -121,13 +120,11 @@ def negation_scope(tokens: Sequence[str], per_text: np.ndarray) -> np.ndarray:
     stop = np.fromiter((not _is_word(token) for token in tokens), dtype=bool, count=len(tokens))
     positions = np.arange(len(tokens))
     starts = np.zeros(len(tokens), dtype=bool)
-    starts[np.cumsum(per_text)[:-1][per_text[1:] > 0]] = True
-    if len(tokens):
-        starts[0] = True
+    starts[(np.cumsum(per_text) - per_text)[per_text > 0]] = True  # each text's first token
     # a text's start is a break just before its first token; punctuation, at itself
     breaks = np.where(starts, positions - 1, np.where(stop, positions, -1))
-    last_cue = np.maximum.accumulate(np.where(cue, positions, -1)) if len(tokens) else positions
-    last_break = np.maximum.accumulate(breaks) if len(tokens) else positions
+    last_cue = np.maximum.accumulate(np.where(cue, positions, -1))
+    last_break = np.maximum.accumulate(breaks)
     scope: np.ndarray = (last_cue > last_break) & ~cue & ~stop
     return scope
 
