@@ -19,16 +19,20 @@ def do_store_profiles(
     profiles: list[NormalizedProfile],
     seen_on: date,
 ) -> None:
-    """Keep today's snapshot of each profile; a second snapshot the same day is ignored."""
-    rows = [
-        {
-            **asdict(profile),
-            "workspace_id": workspace_id,
-            "channel_id": channel_id,
-            "seen_on": seen_on,
-        }
-        for profile in profiles
-    ]
+    """Keep each profile's snapshot of the day it was seen; a second one that day is ignored.
+
+    The day is the source's capture date when it gives one, else ``seen_on``.
+    """
+    rows = []
+    for profile in profiles:
+        row = asdict(profile)
+        captured = row.pop("seen_at")
+        row.update(
+            workspace_id=workspace_id,
+            channel_id=channel_id,
+            seen_on=captured.date() if captured else seen_on,
+        )
+        rows.append(row)
     insert_ignoring_conflicts(
         session, FollowerProfile, rows, ["channel_id", "relation", "external_id", "seen_on"]
     )

@@ -69,10 +69,13 @@ class NormalizedProfile:
     account_created_at: datetime | None = None
     last_post_at: datetime | None = None
     default_avatar: bool | None = None
+    default_banner: bool | None = None
     profile_url: str | None = None
+    website: str | None = None
     location: str | None = None
     verified: bool | None = None
     declared_bot: bool | None = None
+    seen_at: datetime | None = None  # when the source captured it; None: when it was read
 
 
 @dataclass(slots=True, frozen=True)

@@ -104,7 +104,7 @@ def run_import(
     summary = ImportSummary(rejects_path=request.rejects_path)
     try:
         with (
-            _rejects_file(request.rejects_path) as rejects,
+            rejects_file(request.rejects_path) as rejects,
             _ahead(factory, request, channel) as ahead,
         ):
             batcher = _Batcher(factory, channel, run_id, summary, ahead)
@@ -166,7 +166,7 @@ def _ahead(
 
 
 @contextmanager
-def _rejects_file(path: Path) -> Iterator[Callable[[Rejection], None]]:
+def rejects_file(path: Path) -> Iterator[Callable[[Rejection], None]]:
     """A writer of rejected rows (JSON lines), opened only when the first one comes."""
     handle: IO[str] | None = None
     path.unlink(missing_ok=True)

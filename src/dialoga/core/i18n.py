@@ -38,3 +38,11 @@ def best_locale(accept_language: str | None) -> str:
         if tag in LOCALES:
             return tag
     return DEFAULT_LOCALE
+
+
+def number(locale: str, value: float, decimals: int = 0) -> str:
+    """``value`` written the way the language writes numbers: 4,800.5 in English, 4.800,5 in Italian."""
+    text = f"{value:,.{decimals}f}"
+    if locale == "it":
+        return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text

@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
 from pathlib import Path
-from typing import IO, Literal, TypeVar, get_args
+from typing import IO, Literal, get_args
 
 from dialoga.channels.base import (
     Direction,
@@ -31,21 +31,31 @@ from dialoga.channels.base import (
 )
 from dialoga.channels.importers.fields import (
     MAX_TEXT_CHARS,
-    boolean,
     bounded,
-    checked_text,
     has_invalid_utf8,
-    iso_date,
     raw_excerpt,
 )
 from dialoga.channels.importers.fields import (
     shown as shown_text,
 )
 from dialoga.channels.importers.textfile import open_text
+from dialoga.channels.importers.values import (
+    ID_CHARS,
+    Values,
+    choice,
+    count_value,
+    cut,
+    date_value,
+    flag,
+    identifier,
+    required,
+    text_value,
+    type_name,
+    url,
+)
 
 MESSAGE_COLUMNS = ("external_id", "created_at", "text", "author_id")
 MAX_LINE_CHARS = MAX_TEXT_CHARS * 8
-ID_CHARS = 400
 ACCOUNT_CHARS = 320
 NAME_CHARS = 200
 THREAD_CHARS = 390
@@ -58,16 +68,6 @@ _RELATIONS: dict[str, Literal["follower", "following"]] = {
     "following": "following",
 }
 _RECORDS = {"message": "message", "profile": "profile"}
-_TYPE_NAMES = {
-    bool: "a boolean",
-    int: "a number",
-    float: "a number",
-    list: "a list",
-    dict: "an object",
-}
-
-Values = Mapping[str, object]
-_Choice = TypeVar("_Choice", bound=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,7 @@ class GenericJsonl:
                 self.path.name, number, "the line is not valid UTF-8", raw_excerpt(line)
             )
         if not isinstance(value, dict):
-            reason = f"the line holds {_type_name(value)}, not a JSON object"
+            reason = f"the line holds {type_name(value)}, not a JSON object"
             return Rejection(self.path.name, number, reason, raw_excerpt(line))
         return parse_record(value, self._context, number, line)
 
@@ -221,7 +221,7 @@ def _ends_line(part: str) -> bool:
 def parse_record(values: Values, context: RecordContext, line: int, raw: str) -> Parsed:
     """One record (a JSON object, or a CSV row by column) as a message or profile, or why not."""
     try:
-        if _choice(values, "record", _RECORDS) == "profile":
+        if choice(values, "record", _RECORDS) == "profile":
             return _profile(values, context)
         return _message(values, context)
     except ValueError as error:
@@ -229,34 +229,34 @@ def parse_record(values: Values, context: RecordContext, line: int, raw: str) ->
 
 
 def _message(values: Values, context: RecordContext) -> NormalizedMessage:
-    in_reply_to = _identifier(values, "in_reply_to")
-    direction = _choice(values, "direction", _DIRECTIONS)
-    subject = _cut(values, "subject", ID_CHARS)
+    in_reply_to = identifier(values, "in_reply_to")
+    direction = choice(values, "direction", _DIRECTIONS)
+    subject = cut(values, "subject", ID_CHARS)
     return NormalizedMessage(
-        external_id=_required(values, "external_id"),
+        external_id=required(values, "external_id"),
         author=_author(values, context, direction),
         created_at=_required_date(values, "created_at"),
         text=_body(values, subject),
-        kind=_choice(values, "kind", _KINDS) or _default_kind(in_reply_to),
+        kind=choice(values, "kind", _KINDS) or _default_kind(in_reply_to),
         direction=direction,
         in_reply_to=in_reply_to,
-        thread_key=_identifier(values, "thread_id", THREAD_CHARS),
+        thread_key=identifier(values, "thread_id", THREAD_CHARS),
         subject=subject,
         language=_language(values),
-        url=_url(values, "url"),
+        url=url(values, "url"),
     )
 
 
 def _author(
     values: Values, context: RecordContext, direction: Direction | None
 ) -> NormalizedAuthor:
-    author_id = _required(values, "author_id", ACCOUNT_CHARS)
+    author_id = required(values, "author_id", ACCOUNT_CHARS)
     email = _email(values, "author_email")
     return NormalizedAuthor(
         network=_network(values, context.network),
         external_id=author_id,
-        handle=_identifier(values, "author_handle", ACCOUNT_CHARS),
-        display_name=_cut(values, "author_name", NAME_CHARS),
+        handle=identifier(values, "author_handle", ACCOUNT_CHARS),
+        display_name=cut(values, "author_name", NAME_CHARS),
         email=email,
         is_brand=direction == "outbound" or context.is_brand(author_id, email),
     )
@@ -265,21 +265,24 @@ def _author(
 def _profile(values: Values, context: RecordContext) -> NormalizedProfile:
     return NormalizedProfile(
         network=_network(values, context.network),
-        external_id=_required(values, "external_id", ACCOUNT_CHARS),
-        relation=_choice(values, "relation", _RELATIONS) or "follower",
-        handle=_identifier(values, "handle", ACCOUNT_CHARS),
-        display_name=_cut(values, "display_name", NAME_CHARS),
-        bio=_string(values, "bio"),
-        followers_count=_count(values, "followers_count"),
-        following_count=_count(values, "following_count"),
-        posts_count=_count(values, "posts_count"),
-        account_created_at=_date(values, "account_created_at"),
-        last_post_at=_date(values, "last_post_at"),
-        default_avatar=_flag(values, "default_avatar"),
-        profile_url=_url(values, "profile_url"),
-        location=_cut(values, "location", NAME_CHARS),
-        verified=_flag(values, "verified"),
-        declared_bot=_flag(values, "declared_bot"),
+        external_id=required(values, "external_id", ACCOUNT_CHARS),
+        relation=choice(values, "relation", _RELATIONS) or "follower",
+        handle=identifier(values, "handle", ACCOUNT_CHARS),
+        display_name=cut(values, "display_name", NAME_CHARS),
+        bio=text_value(values, "bio"),
+        followers_count=count_value(values, "followers_count"),
+        following_count=count_value(values, "following_count"),
+        posts_count=count_value(values, "posts_count"),
+        account_created_at=date_value(values, "account_created_at"),
+        last_post_at=date_value(values, "last_post_at"),
+        default_avatar=flag(values, "default_avatar"),
+        default_banner=flag(values, "default_banner"),
+        profile_url=url(values, "profile_url"),
+        website=url(values, "website"),
+        location=cut(values, "location", NAME_CHARS),
+        verified=flag(values, "verified"),
+        declared_bot=flag(values, "declared_bot"),
+        seen_at=date_value(values, "seen_at"),
     )
 
 
@@ -290,104 +293,21 @@ def _default_kind(in_reply_to: str | None) -> MessageKind:
 def _body(values: Values, subject: str | None) -> str:
     if "text" not in values:
         raise ValueError("text is missing")
-    text = _string(values, "text")
+    text = text_value(values, "text")
     if text is None and subject is None:
         raise ValueError("text is empty (it may be empty only when there is a subject)")
     return text or ""
 
 
-def _string(values: Values, name: str, *, numbers: bool = False) -> str | None:
-    """A text field as it came; absent, null, empty and blank all mean none."""
-    value = values.get(name)
-    if numbers and isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        wanted = "a string or an integer" if numbers else "a string"
-        raise ValueError(f"{name} must be {wanted}, not {_type_name(value)}")
-    return checked_text(value, name) if value.strip() else None
-
-
-def _identifier(values: Values, name: str, limit: int = ID_CHARS) -> str | None:
-    value = _string(values, name, numbers=True)
-    return None if value is None else bounded(value.strip(), name, limit)
-
-
-def _required(values: Values, name: str, limit: int = ID_CHARS) -> str:
-    value = _identifier(values, name, limit)
-    if value is None:
-        raise ValueError(f"{name} is missing")
-    return value
-
-
-def _cut(values: Values, name: str, limit: int) -> str | None:
-    """A name or subject, cut to what the database keeps."""
-    value = _string(values, name)
-    return None if value is None else " ".join(value.split())[:limit]
-
-
-def _choice(values: Values, name: str, options: Mapping[str, _Choice]) -> _Choice | None:
-    value = _string(values, name)
-    if value is None:
-        return None
-    found = options.get(value.strip().lower())
-    if found is None:
-        raise ValueError(f"{name} must be one of {', '.join(options)}, not {value[:40]!r}")
-    return found
-
-
 def _required_date(values: Values, name: str) -> datetime:
-    moment = _date(values, name)
+    moment = date_value(values, name)
     if moment is None:
         raise ValueError(f"{name} is missing")
     return moment
 
 
-def _date(values: Values, name: str) -> datetime | None:
-    value = _string(values, name)
-    if value is None:
-        return None
-    try:
-        return iso_date(value)
-    except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None
-
-
-def _count(values: Values, name: str) -> int | None:
-    value = values.get(name)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    raise ValueError(f"{name} must be a whole number of zero or more, not {_shown(value)}")
-
-
-def _flag(values: Values, name: str) -> bool | None:
-    value = values.get(name)
-    if isinstance(value, bool):
-        return value
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, str):
-        return boolean(value, name)
-    raise ValueError(f"{name} must be true or false, not {_shown(value)}")
-
-
-def _url(values: Values, name: str) -> str | None:
-    value = _string(values, name)
-    if value is None:
-        return None
-    address = value.strip()
-    if not address.lower().startswith(("http://", "https://")) or any(c.isspace() for c in address):
-        raise ValueError(f"{name} must be an http:// or https:// address, not {address[:40]!r}")
-    return address
-
-
 def _email(values: Values, name: str) -> str | None:
-    value = _string(values, name)
+    value = text_value(values, name)
     if value is None:
         return None
     address = bounded(value.strip(), name, ACCOUNT_CHARS)
@@ -397,7 +317,7 @@ def _email(values: Values, name: str) -> str | None:
 
 
 def _network(values: Values, default: str) -> str:
-    value = _string(values, "network")
+    value = text_value(values, "network")
     if value is None:
         return default
     name = value.strip().lower()
@@ -407,18 +327,10 @@ def _network(values: Values, default: str) -> str:
 
 
 def _language(values: Values) -> str | None:
-    value = _string(values, "language")
+    value = text_value(values, "language")
     if value is None:
         return None
     code = value.strip().lower()
     if not _LANGUAGE.fullmatch(code):
         raise ValueError(f"language must be a code such as it, en or pt-br, not {value[:40]!r}")
     return code
-
-
-def _type_name(value: object) -> str:
-    return _TYPE_NAMES.get(type(value), "null" if value is None else "a string")
-
-
-def _shown(value: object) -> str:
-    return repr(value)[:40] if isinstance(value, str | int | float) else _type_name(value)
