@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,6 +16,11 @@ from sqlalchemy.exc import OperationalError
 
 from dialoga.core.errors import DialogaError
 from dialoga.runtime import Runtime
+
+if TYPE_CHECKING:
+    from dialoga.audience.summary import AuditSummary
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Dialoga: one team inbox, no comment unanswered.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -438,3 +445,144 @@ def serve(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+_LANGUAGE_OPTION = typer.Option("--language", help="Language of reasons and report: it or en.")
+_INACTIVE_OPTION = typer.Option(help="Days without a post after which a follower is inactive.")
+
+
+@app.command("audit")
+def audit(
+    profiles: Annotated[
+        Path, typer.Argument(help="CSV or JSON Lines: Twitter v1.1 user objects or generic.")
+    ],
+    output: Annotated[Path, typer.Option(help="Where the verdicts go (CSV).")],
+    report: Annotated[
+        Path | None, typer.Option(help="Also write a standalone HTML report here.")
+    ] = None,
+    language: Annotated[str, _LANGUAGE_OPTION] = "en",
+    inactive_days: Annotated[int, _INACTIVE_OPTION] = 180,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="ISO date profiles were captured (default: their own, else now)."),
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Rejected rows (default: OUTPUT.rejects.jsonl).")
+    ] = None,
+) -> None:
+    """Judge every profile of a file: id, fake_probability, verdict, reasons, confidence."""
+    from dialoga.audience.audit_file import FileAudit, audit_file, rejects_path_for
+    from dialoga.audience.report import render_report
+    from dialoga.audience.service import model_note
+    from dialoga.audience.verdicts import AuditSettings
+    from dialoga.core.clock import utcnow
+
+    try:
+        request = FileAudit(
+            profiles,
+            output,
+            rejects or rejects_path_for(output),
+            _as_of(as_of) or utcnow(),
+            AuditSettings(inactive_days=inactive_days, locale=_locale(language)),
+        )
+        summary = _with_progress(
+            f"Auditing {profiles.name}", lambda advance: audit_file(request, advance)
+        )
+        if report is not None:
+            page = render_report(
+                summary,
+                title=profiles.name,
+                locale=request.settings.locale,
+                generated_at=utcnow(),
+                model_note=model_note(),
+            )
+            report.write_text(page, encoding="utf-8")
+    except DialogaError as error:
+        raise _fail(error) from None
+    _print_audit(summary)
+    if summary.rejected:
+        console.print(f"Rejected rows, with line and reason: {request.rejects}")
+
+
+@app.command("audit-channel")
+def audit_channel(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    channel: Annotated[str, typer.Option(help="Channel name.")],
+    report: Annotated[
+        Path | None, typer.Option(help="Also write a standalone HTML report here.")
+    ] = None,
+    language: Annotated[str, _LANGUAGE_OPTION] = "en",
+    inactive_days: Annotated[int, _INACTIVE_OPTION] = 180,
+) -> None:
+    """Audit a channel's stored followers, with engagement from its inbox; the run is kept."""
+    from dialoga.accounts.queries import workspace_by_slug
+    from dialoga.audience.queries import audit_run
+    from dialoga.audience.service import run_channel_audit, stored_report
+    from dialoga.audience.summary import AuditSummary
+    from dialoga.audience.verdicts import AuditSettings
+    from dialoga.channels.queries import channel_by_name
+
+    runtime = _ready_runtime()
+    locale = _locale(language)
+    try:
+        with runtime.sessions() as session:
+            found = workspace_by_slug(session, workspace)
+            channel_id = channel_by_name(session, found.id, channel).id
+        settings = AuditSettings(inactive_days=inactive_days, locale=locale)
+        run_id = run_channel_audit(runtime.sessions, found.id, channel_id, settings)
+        with runtime.sessions() as session:
+            summary = AuditSummary.from_json(audit_run(session, found.id, run_id).summary)
+            if report is not None:
+                report.write_text(stored_report(session, found.id, run_id, locale), "utf-8")
+    except DialogaError as error:
+        raise _fail(error) from None
+    _print_audit(summary)
+
+
+def _locale(language: str) -> str:
+    from dialoga.core.i18n import LOCALES
+
+    if language not in LOCALES:
+        raise _fail(DialogaError(f"unknown language {language!r}; known: {', '.join(LOCALES)}"))
+    return language
+
+
+def _as_of(value: str | None) -> datetime | None:
+    from dialoga.channels.importers.fields import iso_date
+
+    if value is None:
+        return None
+    try:
+        return iso_date(value)
+    except ValueError as error:
+        raise _fail(DialogaError(f"--as-of: {error}")) from None
+
+
+def _with_progress(title: str, work: Callable[[Callable[[int, int], None]], T]) -> T:
+    """Run ``work`` under a progress bar of bytes read; it gets the callback to advance it."""
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(title, total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return work(advance)
+
+
+def _print_audit(summary: AuditSummary) -> None:
+    from dialoga.audience.verdicts import VERDICTS
+
+    table = Table(title="Audience audit", show_header=False)
+    for verdict in VERDICTS:
+        table.add_row(verdict, f"{summary.verdicts[verdict]:,}")
+    score = summary.quality_score
+    table.add_row("quality score", "–" if score is None else f"{score:.1%}")
+    table.add_row("real reach", f"{summary.real_reach:,}")
+    table.add_row("rejected rows", f"{summary.rejected:,}")
+    Console().print(table)

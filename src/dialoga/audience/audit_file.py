@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ class FileAudit:
     output: Path
     rejects: Path
     as_of: datetime
-    settings: AuditSettings = AuditSettings()
+    settings: AuditSettings = field(default_factory=AuditSettings)
     batch_size: int = BATCH_PROFILES
 
 

@@ -41,7 +41,7 @@ def best_locale(accept_language: str | None) -> str:
 
 
 def number(locale: str, value: float, decimals: int = 0) -> str:
-    """``value`` written the way the language writes numbers: 4,800.5 in English, 4.800,5 in Italian."""
+    """``value`` written the way the language writes it: 4,800.5 in English, 4.800,5 in Italian."""
     text = f"{value:,.{decimals}f}"
     if locale == "it":
         return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
