@@ -155,4 +155,3 @@ def _write(writer: Any, verdicts: list[Verdict], locale: str) -> None:
 def rejects_path_for(output: Path) -> Path:
     """Where rejected rows go by default: beside the output, ``verdicts.rejects.jsonl``."""
     return output.with_suffix(".rejects.jsonl")
-

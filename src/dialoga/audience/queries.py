@@ -6,12 +6,12 @@ queries, never one per follower.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from dialoga.audience.models import AuditRun, AuditVerdict, FollowerProfile
@@ -98,9 +98,9 @@ def current_followers(
         yield [_profile(row) for row in rows]
 
 
-def _profile(row: Row[Any]) -> NormalizedProfile:
+def _profile(row: Sequence[Any]) -> NormalizedProfile:
     """A stored snapshot, dated at the start of the day it was seen."""
-    *values, seen_on = row
+    values, seen_on = row[:-1], row[-1]
     profile = NormalizedProfile(**dict(zip(_PROFILE_FIELDS, values, strict=True)))
     profile.seen_at = datetime.combine(seen_on, time(), UTC)
     return profile

@@ -30,11 +30,12 @@ MOST_REASONS = 10
 CHART_WIDTH = 640
 PLOT_LEFT = 48
 PLOT_TOP = 16
-PLOT_WIDTH = CHART_WIDTH - PLOT_LEFT - 16
+PLOT_WIDTH = CHART_WIDTH - PLOT_LEFT - 40  # room for the last date
 PLOT_HEIGHT = 180
 CHART_HEIGHT = PLOT_TOP + PLOT_HEIGHT + 32
 VERDICT_LABEL_WIDTH = 150
 VERDICT_ROW_HEIGHT = 26
+VERDICT_VALUE_WIDTH = 110  # room right of the longest bar for its count
 MOST_DATE_LABELS = 6
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; color: #1f2328; max-width: 960px;
@@ -149,10 +150,11 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
-def _percent(locale: str, fraction: float | None) -> str:
+def _percent(locale: str, fraction: float | None, decimals: int = 1) -> str:
     if fraction is None:
         return translate(locale, "audience.report.not_available")
-    return translate(locale, "audience.report.percent", value=number(locale, fraction * 100, 1))
+    shown = number(locale, fraction * 100, decimals)
+    return translate(locale, "audience.report.percent", value=shown)
 
 
 def _signed(locale: str, value: float, decimals: int = 0) -> str:
@@ -181,7 +183,11 @@ def _key_figures(summary: AuditSummary, locale: str) -> str:
             "audience.report.real_reach_hint",
         ),
         ("audience.report.suspected_fakes", number(locale, summary.verdicts["fake"]), ""),
-        ("audience.report.rejected", number(locale, summary.rejected), ""),
+        (
+            "audience.report.rejected",
+            number(locale, summary.rejected),
+            "audience.report.rejected_hint",
+        ),
     ]
     items = "".join(
         f"<div><dt>{_escape(translate(locale, label))}</dt><dd>{_escape(value)}"
@@ -210,28 +216,19 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: 
 
 
 def _change(summary: AuditSummary, previous: AuditSummary, locale: str) -> str:
-    before, after = previous.quality_score, summary.quality_score
-    quality_change = (
-        translate(
-            locale, "audience.report.points", value=_signed(locale, (after - before) * 100, 1)
-        )
-        if before is not None and after is not None
-        else translate(locale, "audience.report.not_available")
-    )
+    audited = translate(locale, "audience.report.audited")
     rows = [
-        [translate(locale, "audience.report.quality_score"), _percent(locale, before)]
-        + [_percent(locale, after), quality_change],
-        _count_change(
-            translate(locale, "audience.report.audited"), previous.total, summary.total, locale
+        _quality_change(previous.quality_score, summary.quality_score, locale),
+        _count_change(audited, previous.total, summary.total, locale),
+        *(
+            _count_change(
+                _verdict_label(locale, verdict),
+                previous.verdicts[verdict],
+                summary.verdicts[verdict],
+                locale,
+            )
+            for verdict in VERDICTS
         ),
-    ] + [
-        _count_change(
-            _verdict_label(locale, verdict),
-            previous.verdicts[verdict],
-            summary.verdicts[verdict],
-            locale,
-        )
-        for verdict in VERDICTS
     ]
     headers = [
         translate(locale, f"audience.report.column.{column}")
@@ -239,6 +236,19 @@ def _change(summary: AuditSummary, previous: AuditSummary, locale: str) -> str:
     ]
     safe_rows = [[_escape(text) for text in row] for row in rows]
     return _section(translate(locale, "audience.report.change"), _table(headers, safe_rows, 1))
+
+
+def _quality_change(before: float | None, after: float | None, locale: str) -> list[str]:
+    """The quality score then and now, and the change in percentage points."""
+    change = (
+        translate(
+            locale, "audience.report.points", value=_signed(locale, (after - before) * 100, 1)
+        )
+        if before is not None and after is not None
+        else translate(locale, "audience.report.not_available")
+    )
+    label = translate(locale, "audience.report.quality_score")
+    return [label, _percent(locale, before), _percent(locale, after), change]
 
 
 def _count_change(label: str, before: int, after: int, locale: str) -> list[str]:
@@ -277,7 +287,7 @@ def _legend(locale: str) -> str:
 def _verdict_chart(summary: AuditSummary, locale: str) -> str:
     heading = translate(locale, "audience.report.verdicts")
     most = max(summary.verdicts.values(), default=0)
-    bar_room = CHART_WIDTH - VERDICT_LABEL_WIDTH - 110
+    bar_room = CHART_WIDTH - VERDICT_LABEL_WIDTH - VERDICT_VALUE_WIDTH
     marks = []
     for row, verdict in enumerate(VERDICTS):
         count = summary.verdicts[verdict]
@@ -321,7 +331,9 @@ def _probability_chart(summary: AuditSummary, locale: str) -> str:
         marks.append(_rect(x, y, slot - 2, height, "#4f6d9a", f"{band}: {number(locale, count)}"))
     for tick in range(0, 101, 25):
         x = PLOT_LEFT + PLOT_WIDTH * tick / 100
-        marks.append(_text(x, PLOT_TOP + PLOT_HEIGHT + 18, f"{tick}%", "middle"))
+        marks.append(
+            _text(x, PLOT_TOP + PLOT_HEIGHT + 18, _percent(locale, tick / 100, 0), "middle")
+        )
     hint = _paragraph(translate(locale, "audience.report.probability_hint"), "muted")
     return _section(heading, hint + _svg(heading, CHART_HEIGHT, "".join(marks)))
 
@@ -364,11 +376,12 @@ def _history_chart(history: Sequence[ReportRun], locale: str) -> str:
     """The quality score of each run on a 0–100% scale, runs evenly spaced, oldest left."""
     heading = translate(locale, "audience.report.history")
     step = PLOT_WIDTH / max(len(history) - 1, 1)
-    marks = [_percent_grid(tick) for tick in range(0, 101, 25)]
+    marks = [_percent_grid(tick, locale) for tick in range(0, 101, 25)]
+    labelled = _labelled_indices(len(history))
     points = []
     for index, run in enumerate(history):
         x = PLOT_LEFT + index * step
-        if index in _labelled_indices(len(history)):
+        if index in labelled:
             marks.append(_text(x, PLOT_TOP + PLOT_HEIGHT + 18, f"{run.ran_at:%Y-%m-%d}", "middle"))
         if run.quality_score is not None:
             y = PLOT_TOP + PLOT_HEIGHT * (1 - run.quality_score)
@@ -383,12 +396,12 @@ def _history_chart(history: Sequence[ReportRun], locale: str) -> str:
     return _section(heading, _svg(heading, CHART_HEIGHT, "".join(marks)))
 
 
-def _percent_grid(tick: int) -> str:
+def _percent_grid(tick: int, locale: str) -> str:
     y = PLOT_TOP + PLOT_HEIGHT * (1 - tick / 100)
     return (
         f'<line class="axis" x1="{PLOT_LEFT}" y1="{y:.1f}" x2="{PLOT_LEFT + PLOT_WIDTH}" '
         f'y2="{y:.1f}" stroke-dasharray="{"none" if tick == 0 else "2 4"}"/>'
-        + _text(PLOT_LEFT - 6, y + 4, f"{tick}%", "end")
+        + _text(PLOT_LEFT - 6, y + 4, _percent(locale, tick / 100, 0), "end")
     )
 
 
