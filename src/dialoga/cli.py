@@ -494,7 +494,7 @@ def audit(
                 title=profiles.name,
                 locale=request.settings.locale,
                 generated_at=utcnow(),
-                model_note=model_note(),
+                model_note=model_note(request.settings.locale),
             )
             report.write_text(page, encoding="utf-8")
     except DialogaError as error:

@@ -135,7 +135,7 @@ def test_the_card_scores_the_shipped_model_beside_its_baselines() -> None:
 
 def test_a_batch_is_scored_like_its_profiles_one_by_one() -> None:
     crowd = [replace(BOUGHT, external_id=str(n), following_count=100 * n) for n in range(1, 30)]
-    together = [v.fake_probability for v in judge(crowd + [REAL], NOW)]
-    alone = [judge([p], NOW)[0].fake_probability for p in crowd + [REAL]]
+    together = [v.fake_probability for v in judge([*crowd, REAL], NOW)]
+    alone = [judge([p], NOW)[0].fake_probability for p in [*crowd, REAL]]
     assert together == alone
     assert feature_matrix([], NOW).shape == (0, len(FEATURES))

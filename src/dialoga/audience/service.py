@@ -19,6 +19,7 @@ from dialoga.audience.verdicts import AuditSettings
 from dialoga.channels.queries import channel_of_workspace
 from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
+from dialoga.core.i18n import number, translate
 
 
 def run_channel_audit(
@@ -49,7 +50,7 @@ def stored_report(session: Session, workspace_id: int, run_id: int, locale: str)
         history=[_history_point(past) for past in history],
         ambassadors=[ambassador_of(entry) for entry in run.ambassadors],
         previous=AuditSummary.from_json(previous.summary) if previous else None,
-        model_note=model_note(),
+        model_note=model_note(locale),
     )
 
 
@@ -70,11 +71,14 @@ def _history_point(run: AuditRun) -> ReportRun:
     return ReportRun(run.ran_at, run.quality_score, run.summary["verdicts"])
 
 
-def model_note() -> str:
+def model_note(locale: str) -> str:
     """The shipped model's held-out MCC and AUC, for the report's footer."""
     card = shipped_card()
     scores = card["held_out_scores"]["additive model (shipped)"]
-    return (
-        f"fake-follower model trained {card['trained_at'][:10]}; held out: "
-        f"MCC {scores['mcc']:.3f}, AUC {scores['auc']:.3f}"
+    return translate(
+        locale,
+        "audience.report.model_note",
+        trained=card["trained_at"][:10],
+        mcc=number(locale, scores["mcc"], 3),
+        auc=number(locale, scores["auc"], 3),
     )
