@@ -47,6 +47,12 @@ _MISSING_LOWERS = {
     "default_banner": "medium",
     "handle_length": "medium",
 }
+_COUNT_COLUMNS = [FEATURES.index(name) for name in COUNTS]
+_CONFIDENCE_COLUMNS = [FEATURES.index(name) for name in _MISSING_LOWERS]
+_LOW_COLUMNS = [FEATURES.index(name) for name, level in _MISSING_LOWERS.items() if level == "low"]
+_MEDIUM_COLUMNS = [
+    FEATURES.index(name) for name, level in _MISSING_LOWERS.items() if level == "medium"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,41 +110,62 @@ def judge(
     matrix = feature_matrix(profiles, as_of)
     pushes = chosen.contributions(matrix)
     probabilities = chosen.probabilities(pushes)
-    groups = pushes @ _GROUP_MATRIX
-    missing = np.isnan(matrix)
-    return [
-        _verdict(profile, float(p), row, gaps, as_of, settings, engagement, chosen.threshold)
-        for profile, p, row, gaps in zip(profiles, probabilities, groups, missing, strict=True)
+    fake = probabilities >= chosen.threshold
+    strongest, strong = _strongest_groups(pushes @ _GROUP_MATRIX, fake)
+    gaps = np.isnan(matrix)
+    confidence = _confidence(gaps)
+    unscored = gaps[:, _COUNT_COLUMNS].all(axis=1)
+    partial = gaps[:, _CONFIDENCE_COLUMNS].any(axis=1)
+    verdicts = []
+    for row, profile in enumerate(profiles):
+        if unscored[row]:
+            verdicts.append(_unknown(profile))
+            continue
+        reasons = [
+            _model_reason(_GROUPS[group], profile, as_of, fake=bool(fake[row]))
+            for group, kept in zip(strongest[row], strong[row], strict=True)
+            if kept
+        ]
+        verdict = "fake" if fake[row] else _real_kind(profile, as_of, settings, engagement, reasons)
+        if partial[row]:
+            reasons.append(_unknown_fields(gaps[row]))
+        probability = round(float(probabilities[row]), 4)
+        verdicts.append(
+            Verdict(profile.external_id, verdict, probability, confidence[row], tuple(reasons))
+        )
+    return verdicts
+
+
+def _strongest_groups(
+    groups: np.ndarray, fake: np.ndarray
+) -> tuple[list[list[int]], list[list[bool]]]:
+    """Per profile, the reason groups that pushed hardest towards its verdict, and which
+    of them pushed hard enough to be given."""
+    towards = np.where(fake[:, None], groups, -groups)
+    order = np.argsort(-towards, axis=1)[:, :MAX_REASONS]
+    strong = np.take_along_axis(towards, order, axis=1) >= STRONG_PUSH
+    return order.tolist(), strong.tolist()
+
+
+def _confidence(gaps: np.ndarray) -> list[str]:
+    low = gaps[:, _LOW_COLUMNS].any(axis=1)
+    medium = gaps[:, _MEDIUM_COLUMNS].any(axis=1)
+    levels: list[str] = np.where(low, "low", np.where(medium, "medium", "high")).tolist()
+    return levels
+
+
+def _unknown(profile: NormalizedProfile) -> Verdict:
+    reason = Reason("audience.reason.no_counts")
+    return Verdict(profile.external_id, "unknown", None, "none", (reason,))
+
+
+def _unknown_fields(gaps: np.ndarray) -> Reason:
+    names = [
+        name
+        for name, column in zip(_MISSING_LOWERS, _CONFIDENCE_COLUMNS, strict=True)
+        if gaps[column]
     ]
-
-
-def _verdict(
-    profile: NormalizedProfile,
-    probability: float,
-    groups: np.ndarray,
-    gaps: np.ndarray,
-    as_of: datetime,
-    settings: AuditSettings,
-    engagement: Engagement,
-    threshold: float,
-) -> Verdict:
-    counted = [FEATURES.index(name) for name in COUNTS]
-    if gaps[counted].all():
-        reason = Reason("audience.reason.no_counts")
-        return Verdict(profile.external_id, "unknown", None, "none", (reason,))
-    confidence, unknown = _confidence(gaps)
-    fake = probability >= threshold
-    reasons = _model_reasons(profile, groups, as_of, fake=fake)
-    verdict = "fake" if fake else _real_kind(profile, as_of, settings, engagement, reasons)
-    if unknown:
-        reasons.append(Reason("audience.reason.unknown_fields", {"fields": ", ".join(unknown)}))
-    return Verdict(profile.external_id, verdict, round(probability, 4), confidence, tuple(reasons))
-
-
-def _confidence(gaps: np.ndarray) -> tuple[str, list[str]]:
-    unknown = [name for name in _MISSING_LOWERS if gaps[FEATURES.index(name)]]
-    levels = {_MISSING_LOWERS[name] for name in unknown}
-    return ("low" if "low" in levels else "medium" if levels else "high"), unknown
+    return Reason("audience.reason.unknown_fields", {"fields": ", ".join(names)})
 
 
 def _real_kind(
@@ -177,35 +204,31 @@ def _silent_days(profile: NormalizedProfile, as_of: datetime) -> float | None:
     return None
 
 
-def _model_reasons(
-    profile: NormalizedProfile, groups: np.ndarray, as_of: datetime, *, fake: bool
-) -> list[Reason]:
-    """The groups that pushed hardest towards the verdict, strongest first."""
-    sign = 1.0 if fake else -1.0
-    order = np.argsort(-sign * groups)
-    side = "fake" if fake else "real"
-    chosen = []
-    for index in order[:MAX_REASONS]:
-        if sign * groups[index] < STRONG_PUSH:
-            break
-        values = _values(profile, as_of)
-        key = f"audience.reason.{_GROUPS[index]}.{side}"
-        if key == "audience.reason.bio.fake" and not values["bio_length"]:
-            key = "audience.reason.bio.empty"
-        chosen.append(Reason(key, values))
-    return chosen
+def _model_reason(group: str, profile: NormalizedProfile, as_of: datetime, *, fake: bool) -> Reason:
+    values = _values(group, profile, as_of)
+    key = f"audience.reason.{group}.{'fake' if fake else 'real'}"
+    if key == "audience.reason.bio.fake" and not values["bio_length"]:
+        key = "audience.reason.bio.empty"
+    return Reason(key, values)
 
 
-def _values(profile: NormalizedProfile, as_of: datetime) -> dict[str, str | int | float]:
-    age = account_age_days(profile, as_of)
-    return {
-        "followers": profile.followers_count or 0,
-        "following": profile.following_count or 0,
-        "posts": profile.posts_count or 0,
-        "days": int(age) if age is not None else 0,
-        "handle": profile.handle or profile.external_id,
-        "bio_length": len((profile.bio or "").strip()),
-    }
+def _values(
+    group: str, profile: NormalizedProfile, as_of: datetime
+) -> dict[str, str | int | float]:
+    """The numbers a group's reason quotes, and only those."""
+    if group == "network":
+        return {
+            "followers": profile.followers_count or 0,
+            "following": profile.following_count or 0,
+        }
+    if group == "activity":
+        age = account_age_days(profile, as_of)
+        return {"posts": profile.posts_count or 0, "days": int(age) if age is not None else 0}
+    if group == "bio":
+        return {"bio_length": len((profile.bio or "").strip())}
+    if group == "handle":
+        return {"handle": profile.handle or profile.external_id}
+    return {}
 
 
 def reasons_text(verdict: Verdict, locale: str) -> str:

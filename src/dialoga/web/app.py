@@ -28,6 +28,7 @@ from dialoga.web.routes import (
     api,
     api_actions,
     api_rules,
+    audience,
     auth,
     home,
     inbox,
@@ -59,7 +60,18 @@ def create_app(runtime: Runtime) -> FastAPI:
         https_only=runtime.settings.secure_cookies,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    pages = (auth, home, inbox, inbox_actions, live, saved_replies, settings, invitations, rules)
+    pages = (
+        auth,
+        home,
+        inbox,
+        inbox_actions,
+        live,
+        saved_replies,
+        settings,
+        invitations,
+        rules,
+        audience,
+    )
     for module in (*pages, api, api_actions, api_rules):
         app.include_router(module.router)
     _answer_errors(app)

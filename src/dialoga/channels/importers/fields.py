@@ -104,7 +104,7 @@ def checked_text(value: str, name: str = "text") -> str:
 
 def has_invalid_utf8(values: list[str]) -> bool:
     """True when a row read with ``surrogateescape`` held bytes that are not UTF-8."""
-    return any(_SURROGATE.search(v) for v in values)
+    return _SURROGATE.search("".join(values)) is not None
 
 
 def bounded(value: str, name: str, limit: int) -> str:
