@@ -24,8 +24,11 @@ from dialoga.accounts.actions import (
     do_invite,
 )
 from dialoga.accounts.models import ApiToken, Member, Workspace
+from dialoga.audience.actions import do_run_audit, do_store_profiles
+from dialoga.audience.models import AuditRun
+from dialoga.audience.verdicts import AuditSettings
 from dialoga.channels.actions import do_get_or_create_channel
-from dialoga.channels.base import NormalizedAuthor, NormalizedMessage
+from dialoga.channels.base import NormalizedAuthor, NormalizedMessage, NormalizedProfile
 from dialoga.core.db import transaction
 from dialoga.inbox.actions import ingest
 from dialoga.inbox.models import (
@@ -122,6 +125,9 @@ def _tenant(sessions: sessionmaker[Session], slug: str, owner_id: int | None) ->
         message_id = session.scalar(
             select(Message.id).where(Message.conversation_id == conversation_id)
         )
+        follower = NormalizedProfile("twitter", f"bea-{slug}", followers_count=10)
+        do_store_profiles(session, workspace.id, channel.id, [follower], ASKED.date())
+        run_id = do_run_audit(session, channel, ASKED, AuditSettings()).id
         ids = {
             "conversation_id": conversation_id,
             "message_id": message_id or 0,
@@ -130,6 +136,8 @@ def _tenant(sessions: sessionmaker[Session], slug: str, owner_id: int | None) ->
             "rule_id": rule_id,
             "member_id": member_id,
             "token_id": token_id,
+            "channel_id": channel.id,
+            "run_id": run_id,
         }
         session.expunge(workspace)
         return Tenant(workspace, ids)
@@ -215,6 +223,9 @@ def _counts(sessions: sessionmaker[Session], workspace_id: int) -> dict[str, obj
             ),
             "members": session.scalar(
                 select(func.count()).where(Member.workspace_id == workspace_id)
+            ),
+            "audits": session.scalar(
+                select(func.count()).where(AuditRun.workspace_id == workspace_id)
             ),
             "rules": session.execute(
                 select(RoutingRule.name, RoutingRule.position, RoutingRule.enabled)

@@ -2,8 +2,9 @@
 
 ``load_demo`` creates the workspace and its five channels, ingests the planned messages
 channel by channel (e-mail first, so contacts get their address), links the identities
-of people who wrote from several networks into one contact, and stores a snapshot of
-the X and Mastodon followers. A workspace already loaded is left as it is.
+of people who wrote from several networks into one contact, stores a snapshot of the X
+and Mastodon followers and audits them once, so the audience page has an audit to show.
+A workspace already loaded is left as it is.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from dialoga.accounts.actions import (
     do_create_workspace,
 )
 from dialoga.accounts.models import User, Workspace
-from dialoga.audience.actions import do_store_profiles
-from dialoga.audience.models import FollowerProfile
+from dialoga.audience.actions import do_run_audit, do_store_profiles
+from dialoga.audience.models import AuditRun, FollowerProfile
+from dialoga.audience.verdicts import AuditSettings
 from dialoga.channels.actions import do_get_or_create_channel
 from dialoga.channels.imports import GROWING_TABLES
 from dialoga.channels.models import Channel
@@ -91,6 +93,7 @@ def _load(session: Session, slug: str, rng: random.Random, now: datetime) -> Wor
         if spec.key in AUDITED_CHANNELS:
             profiles = make_followers(rng, spec, people, now)
             do_store_profiles(session, workspace.id, channels[spec.key].id, profiles, now.date())
+            do_run_audit(session, channels[spec.key], now, AuditSettings())
     return workspace
 
 
@@ -153,6 +156,7 @@ def _describe(session: Session, workspace: Workspace) -> str:
         )
     )
     profiles = session.scalar(select(func.count()).where(FollowerProfile.workspace_id == wid))
+    audits = session.scalar(select(func.count()).where(AuditRun.workspace_id == wid))
     share = round(100 * italian / messages) if messages else 0
     return (
         f"{workspace.name} (a small coffee roaster in Trieste selling in Italy and abroad, "
@@ -160,7 +164,7 @@ def _describe(session: Session, workspace: Workspace) -> str:
         f"e-mail, blog) with {session.scalar(conversations)} conversations and {messages} "
         f"messages ({share}% in Italian, the rest in English): {awaiting} await a reply and "
         f"{answered} have been answered. {contacts} contacts, {multi} of them on more than one "
-        f"network; {profiles} follower profiles on X and Mastodon ready for the audience "
-        f"audit. Open it with: dialoga serve, and sign in as {DEMO_EMAIL} with the password "
-        f"{DEMO_PASSWORD}"
+        f"network; {profiles} follower profiles on X and Mastodon, with {audits} audits of "
+        f"them on the audience page. Open it with: dialoga serve, and sign in as "
+        f"{DEMO_EMAIL} with the password {DEMO_PASSWORD}"
     )

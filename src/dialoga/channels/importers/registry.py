@@ -10,6 +10,7 @@ from dialoga.channels.base import FileSource
 from dialoga.channels.importers.generic import GenericCsv, GenericJsonl
 from dialoga.channels.importers.mbox import MboxFile
 from dialoga.channels.importers.twcs import CustomerSupportCsv
+from dialoga.channels.importers.twitter_users import TwitterUsersCsv, TwitterUsersJson
 from dialoga.channels.importers.x_archive import XArchive
 
 
@@ -59,5 +60,16 @@ FORMATS: dict[str, ImportFormat] = {
             "email",
             lambda path, brand_ids, _network: MboxFile(path, brand_ids),
         ),
+        ImportFormat(
+            "twitter-users",
+            "Twitter API v1.1 user objects (CSV, JSON Lines or JSON array): followers",
+            "twitter",
+            lambda path, _brand_ids, _network: twitter_users(path),
+        ),
     )
 }
+
+
+def twitter_users(path: Path) -> FileSource:
+    """The reader of a file of user objects: CSV by its name, else JSON."""
+    return TwitterUsersCsv(path) if path.suffix.lower() == ".csv" else TwitterUsersJson(path)

@@ -161,7 +161,9 @@ def run_audit(
         )
     settings = AuditSettings(inactive_days=int(days), locale=reader_locale(request, ctx.user))
     try:
-        run_id = run_channel_audit(runtime_of(request).sessions, ctx.workspace.id, channel_id, settings)
+        run_id = run_channel_audit(
+            runtime_of(request).sessions, ctx.workspace.id, channel_id, settings
+        )
     except NotFoundError as error:
         raise _not_found(error) from None
     return RedirectResponse(f"/w/{ctx.workspace.slug}/audience/runs/{run_id}", status_code=303)
