@@ -83,9 +83,11 @@ def test_missing_fields_lower_the_confidence_instead_of_failing() -> None:
     ids_only = NormalizedProfile(network="twitter", external_id="123")
     partial, unknown = judge([no_dates, ids_only], NOW)
     assert partial.confidence == "low" and partial.fake_probability is not None
-    assert "lower confidence: age, default_avatar, default_banner unknown" in reasons_text(
-        partial, "en"
+    assert (
+        "lower confidence: account creation date, profile picture, header image unknown"
+        in reasons_text(partial, "en")
     )
+    assert "data di creazione dell'account" in reasons_text(partial, "it")
     assert unknown.verdict == "unknown" and unknown.fake_probability is None
     assert "solo l'id" in reasons_text(unknown, "it")
 

@@ -78,11 +78,17 @@ class Reason:
     values: Mapping[str, str | int | float] = field(default_factory=dict)
 
     def text(self, locale: str) -> str:
-        shown = {
-            name: number(locale, value) if isinstance(value, int | float) else value
-            for name, value in self.values.items()
-        }
+        shown = {name: _shown(locale, name, value) for name, value in self.values.items()}
         return translate(locale, self.key, **shown)
+
+
+def _shown(locale: str, name: str, value: str | int | float) -> str:
+    """A reason's value as the reader reads it: numbers in their language, field names named."""
+    if isinstance(value, int | float):
+        return number(locale, value)
+    if name == "fields":
+        return ", ".join(translate(locale, f"audience.field.{field}") for field in value.split(","))
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +171,7 @@ def _unknown_fields(gaps: np.ndarray) -> Reason:
         for name, column in zip(_MISSING_LOWERS, _CONFIDENCE_COLUMNS, strict=True)
         if gaps[column]
     ]
-    return Reason("audience.reason.unknown_fields", {"fields": ", ".join(names)})
+    return Reason("audience.reason.unknown_fields", {"fields": ",".join(names)})
 
 
 def _real_kind(
