@@ -6,9 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+from dialoga.accounts.models import Workspace
+from dialoga.audience.models import FollowerProfile
 from dialoga.channels.base import ImportFormatError, NormalizedProfile, Rejection
 from dialoga.channels.importers.twitter_users import TwitterUsersCsv, TwitterUsersJson
+from dialoga.channels.imports import ImportRequest, run_import
 
 HEADER = (
     "id,name,screen_name,statuses_count,followers_count,friends_count,created_at,url,"
@@ -127,3 +132,32 @@ def test_a_truncated_json_array_is_an_error_that_names_the_line(tmp_path: Path) 
     path.write_text("[\n" + json.dumps(USER) + ',\n{"id": 1,', encoding="utf-8")
     with pytest.raises(ImportFormatError, match="near line 3"):
         list(TwitterUsersJson(path))
+
+
+def test_an_import_of_user_objects_keeps_each_snapshot_once_per_day(
+    sessions: sessionmaker[Session], workspace: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "followers.jsonl"
+    path.write_text(json.dumps(USER) + "\n" + json.dumps(dict(USER, updated="")) + "\n")
+    request = ImportRequest(
+        format="twitter-users",
+        path=path,
+        workspace=workspace.slug,
+        channel="x",
+        rejects_path=tmp_path / "rejects.jsonl",
+    )
+
+    first = run_import(sessions, request)
+    again = run_import(sessions, request)
+
+    assert (first.profiles, first.rejected, again.profiles) == (2, 0, 2)
+    with sessions() as session:
+        stored = session.scalars(select(FollowerProfile)).all()
+    assert len(stored) == 1  # the same account, the same day: one snapshot
+    (profile,) = stored
+    assert (profile.network, profile.handle, profile.website) == (
+        "twitter",
+        "TwitterAPI",
+        "https://developer.twitter.com",
+    )
+    assert profile.default_banner is False and profile.following_count == 12
