@@ -254,7 +254,8 @@ def sla_check() -> None:
 @app.command("import")
 def import_file(
     fmt: Annotated[
-        str, typer.Argument(metavar="FORMAT", help="twcs, x-archive, jsonl, csv, mbox or twitter-users.")
+        str,
+        typer.Argument(metavar="FORMAT", help="twcs, x-archive, jsonl, csv, mbox, twitter-users."),
     ],
     path: Annotated[Path, typer.Argument(help="The file (or X archive folder/zip) to import.")],
     workspace: Annotated[str, typer.Option(help="Workspace slug.")],

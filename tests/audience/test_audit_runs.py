@@ -111,6 +111,8 @@ def test_an_audit_sorts_followers_and_ranks_the_ambassadors(
         assert fakes[0].reasons and fakes[0].reasons[0][0].startswith("audience.reason.")
         page = stored_report(session, workspace.id, run_id, "it")
         assert "p2@example.social" in page and "MCC 0,9" in page
+        conversation = run.ambassadors[0]["conversation_id"]
+        assert f'href="/w/acme/inbox/{conversation}"' in page
 
 
 def test_a_second_audit_knows_who_came_and_who_left(

@@ -106,6 +106,16 @@ def _profile(row: Sequence[Any]) -> NormalizedProfile:
     return profile
 
 
+def channels_with_followers(session: Session, workspace_id: int) -> set[int]:
+    """The workspace's channels that have follower profiles stored."""
+    query = (
+        select(FollowerProfile.channel_id)
+        .where(FollowerProfile.workspace_id == workspace_id)
+        .distinct()
+    )
+    return set(session.scalars(query))
+
+
 def interactions_by_follower(session: Session, channel: Channel) -> dict[str, Interactions]:
     """Inbound messages on the channel per author id: replies, mentions and the rest."""
     query = (

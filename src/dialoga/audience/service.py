@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialoga.accounts.models import Workspace
 from dialoga.audience.actions import do_run_audit
 from dialoga.audience.model import shipped_card
 from dialoga.audience.models import AuditRun
@@ -36,8 +37,12 @@ def run_channel_audit(
 
 
 def stored_report(session: Session, workspace_id: int, run_id: int, locale: str) -> str:
-    """The standalone HTML report of a stored audit, with the channel's history."""
+    """The standalone HTML report of a stored audit, with the channel's history.
+
+    Ambassadors link to their conversation in the workspace's inbox.
+    """
     run = audit_run(session, workspace_id, run_id)
+    inbox = f"/w/{session.get_one(Workspace, workspace_id).slug}/inbox"
     channel = channel_of_workspace(session, workspace_id, run.channel_id)
     runs = audit_runs(session, workspace_id, run.channel_id)
     history = [past for past in runs if past.ran_at <= run.ran_at]
@@ -48,13 +53,13 @@ def stored_report(session: Session, workspace_id: int, run_id: int, locale: str)
         locale=locale,
         generated_at=run.ran_at,
         history=[_history_point(past) for past in history],
-        ambassadors=[ambassador_of(entry) for entry in run.ambassadors],
+        ambassadors=[ambassador_of(entry, inbox) for entry in run.ambassadors],
         previous=AuditSummary.from_json(previous.summary) if previous else None,
         model_note=model_note(locale),
     )
 
 
-def ambassador_of(entry: dict[str, object]) -> ReportAmbassador:
+def ambassador_of(entry: dict[str, object], inbox: str) -> ReportAmbassador:
     conversation = entry.get("conversation_id")
     return ReportAmbassador(
         name=str(entry["name"]),
@@ -63,7 +68,7 @@ def ambassador_of(entry: dict[str, object]) -> ReportAmbassador:
         mentions=int(str(entry["mentions"])),
         messages=int(str(entry["messages"])),
         followers=int(str(entry["followers"])) if entry.get("followers") is not None else None,
-        link=f"/inbox/{conversation}" if conversation else None,
+        link=f"{inbox}/{conversation}" if conversation else None,
     )
 
 

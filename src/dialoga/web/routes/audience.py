@@ -14,11 +14,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from dialoga.audience.models import AuditRun, AuditVerdict, FollowerProfile
-from dialoga.audience.queries import audit_run, audit_runs, run_verdicts
+from dialoga.audience.models import AuditRun, AuditVerdict
+from dialoga.audience.queries import audit_run, audit_runs, channels_with_followers, run_verdicts
 from dialoga.audience.service import run_channel_audit, stored_report
 from dialoga.audience.verdicts import REAL_VERDICTS, VERDICTS, AuditSettings, Reason
 from dialoga.channels.models import Channel
@@ -97,16 +95,6 @@ class VerdictRow:
     reasons: list[str]
 
 
-def _profiled_channels(session: Session, workspace_id: int) -> set[int]:
-    """The workspace's channels that have follower profiles stored."""
-    query = (
-        select(FollowerProfile.channel_id)
-        .where(FollowerProfile.workspace_id == workspace_id)
-        .distinct()
-    )
-    return set(session.scalars(query))
-
-
 def _not_found(error: NotFoundError) -> HTTPException:
     return HTTPException(status_code=404, detail=str(error))
 
@@ -120,7 +108,7 @@ def _context(request: Request, ctx: MemberContext) -> dict[str, Any]:
 def audience(request: Request, ctx: MemberDep) -> HTMLResponse:
     """Each channel with its latest audit, and the form that runs one now."""
     with runtime_of(request).sessions() as session:
-        profiled = _profiled_channels(session, ctx.workspace.id)
+        profiled = channels_with_followers(session, ctx.workspace.id)
         rows = []
         for channel in workspace_channels(session, ctx.workspace.id):
             runs = audit_runs(session, ctx.workspace.id, channel.id)
