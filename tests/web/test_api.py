@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.actions import do_add_member, do_create_api_token, do_create_workspace
 from dialoga.accounts.models import Workspace
+from dialoga.audience.service import run_channel_audit
+from dialoga.audience.verdicts import AuditSettings
 from dialoga.channels.actions import do_get_or_create_channel
 from dialoga.channels.base import NormalizedAuthor, NormalizedMessage
+from dialoga.channels.models import Channel
 from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.inbox.actions import ingest
@@ -150,20 +153,36 @@ def test_every_workspace_route_hides_other_tenants(
     ).json()["items"][0]["id"]
     with runtime.sessions() as session:
         theirs = queue_page(session, rival.id, QueueFilter(), now=utcnow()).items[0].id
+    own_run, their_run = (_audit(runtime, tenant) for tenant in (workspace, rival))
     routes = _workspace_routes(runtime)
     assert routes, "the API has workspace routes"
 
     for path in routes:
-        known = {"slug", "conversation_id"}
         params = {part.strip("{}") for part in path.split("/") if part.startswith("{")}
-        assert params <= known, f"{path}: teach this test its parameters"
-        foreign = path.replace("{slug}", rival.slug).replace("{conversation_id}", str(theirs))
+        assert params <= {"slug", "conversation_id", "run_id"}, f"{path}: teach this test"
+        foreign = _filled(path, rival.slug, theirs, their_run)
         assert client.get(foreign, headers=_auth(token)).status_code == 404, foreign
-        if "{conversation_id}" in path:
-            mixed = path.replace("{slug}", workspace.slug).replace("{conversation_id}", str(theirs))
+        if params - {"slug"}:
+            mixed = _filled(path, workspace.slug, theirs, their_run)
             assert client.get(mixed, headers=_auth(token)).status_code == 404, mixed
-        mine = path.replace("{slug}", workspace.slug).replace("{conversation_id}", str(own))
+        mine = _filled(path, workspace.slug, own, own_run)
         assert client.get(mine, headers=_auth(token)).status_code == 200, mine
+
+
+def _audit(runtime: Runtime, workspace: Workspace) -> int:
+    """An audit of the workspace's X channel (no followers: an empty one will do)."""
+    with runtime.sessions() as session:
+        channel = session.scalars(select(Channel).where(Channel.workspace_id == workspace.id))
+        channel_id = next(iter(channel)).id
+    return run_channel_audit(runtime.sessions, workspace.id, channel_id, AuditSettings())
+
+
+def _filled(path: str, slug: str, conversation_id: int, run_id: int) -> str:
+    return (
+        path.replace("{slug}", slug)
+        .replace("{conversation_id}", str(conversation_id))
+        .replace("{run_id}", str(run_id))
+    )
 
 
 def test_the_queue_costs_the_same_queries_for_any_page_size(

@@ -154,15 +154,12 @@ def interactions_by_follower(session: Session, channel: Channel) -> dict[str, In
     return found
 
 
-def audit_runs(session: Session, workspace_id: int, channel_id: int) -> list[AuditRun]:
-    """The channel's audits, oldest first."""
-    return list(
-        session.scalars(
-            select(AuditRun)
-            .where(AuditRun.workspace_id == workspace_id, AuditRun.channel_id == channel_id)
-            .order_by(AuditRun.ran_at, AuditRun.id)
-        )
-    )
+def audit_runs(session: Session, workspace_id: int, channel_id: int | None) -> list[AuditRun]:
+    """The channel's audits (every channel's, for None), oldest first."""
+    query = select(AuditRun).where(AuditRun.workspace_id == workspace_id)
+    if channel_id is not None:
+        query = query.where(AuditRun.channel_id == channel_id)
+    return list(session.scalars(query.order_by(AuditRun.ran_at, AuditRun.id)))
 
 
 def audit_run(session: Session, workspace_id: int, run_id: int) -> AuditRun:

@@ -27,6 +27,7 @@ from dialoga.web.deps import SignInRequired, signin_location
 from dialoga.web.routes import (
     api,
     api_actions,
+    api_audience,
     api_rules,
     audience,
     auth,
@@ -72,7 +73,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         rules,
         audience,
     )
-    for module in (*pages, api, api_actions, api_rules):
+    for module in (*pages, api, api_actions, api_rules, api_audience):
         app.include_router(module.router)
     _answer_errors(app)
 
