@@ -3,13 +3,16 @@ the owner runs an audit of the X channel and reads it, then opens its HTML repor
 
 from __future__ import annotations
 
+import os
 import re
+import struct
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from dialoga.core.i18n import translate
 
-from .conftest import DEMO_SLUG
+from .conftest import DEMO_SLUG, screenshot
 
 AUDIENCE = f"/w/{DEMO_SLUG}/audience"
 CHANNEL = "Caffè Aurora su X"
@@ -42,3 +45,19 @@ def test_the_owner_runs_an_audit_and_reads_it(demo_page: Page) -> None:
 
     expect(demo_page).to_have_url(re.compile(r"/report\.html$"))
     expect(demo_page.locator("svg").first).to_be_visible()
+
+
+@pytest.mark.skipif(
+    os.environ.get("DIALOGA_SCREENSHOTS") != "1", reason="set DIALOGA_SCREENSHOTS=1 to redraw"
+)
+def test_the_user_guide_pictures_of_an_audit(demo_page: Page) -> None:
+    demo_page.goto(AUDIENCE)
+    demo_page.locator("tbody tr", has_text=CHANNEL).get_by_role("link").first.click()
+    expect(demo_page).to_have_url(re.compile(rf"{AUDIENCE}/runs/\d+$"))
+
+    page_picture = screenshot(demo_page, "audience.png", full_page=False)
+    demo_page.get_by_role("link", name=it("audience.page.open_report")).click()
+    report_picture = screenshot(demo_page, "audience-report.png", full_page=False)
+
+    for picture in (page_picture, report_picture):
+        assert struct.unpack(">II", picture.read_bytes()[16:24]) == (1280, 800)

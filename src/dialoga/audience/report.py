@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from dialoga.audience.summary import PROBABILITY_BINS, AuditSummary
 from dialoga.audience.verdicts import VERDICTS
@@ -137,7 +137,7 @@ def _section(heading: str, body_html: str) -> str:
 
 
 def _header(title: str, generated_at: datetime, locale: str) -> str:
-    date = generated_at.strftime("%Y-%m-%d %H:%M")
+    date = generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     generated = translate(locale, "audience.report.generated", date=date)
     return (
         f"<header>\n<h1>{_escape(title)}</h1>\n"
