@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     secure_cookies: bool = False
     housekeeping_seconds: float = 60.0
+    allow_private_fetches: bool = False
+    trusted_fetch_hosts: str = ""  # comma-separated host names fetched even when private
 
     def resolved_database_url(self) -> str:
         """The configured database, or the embedded SQLite file in the data directory."""

@@ -1,0 +1,190 @@
+"""The one way Dialoga fetches from the internet: guarded against SSRF, bounded in size and time.
+
+Feeds, avatars and instance discovery name URLs that come from users or from the
+networks, so every fetch goes through ``guarded_get``:
+
+- only ``http`` and ``https``, no credentials in the URL;
+- the host is resolved once and every address must be public (not private, loopback,
+  link-local, shared, reserved or multicast, IPv4-mapped forms included) unless the
+  admin allowed private addresses or trusts that host by name;
+- the connection goes to the address that was checked (the Host header and TLS server
+  name keep the original host), so DNS cannot swap in another address afterwards;
+- redirects are followed by hand, each hop checked the same way, up to a limit;
+- the body is read in chunks and the fetch stops past ``max_bytes``; the whole fetch,
+  redirects included, has one deadline.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from dialoga.core.errors import DialogaError
+from dialoga.core.settings import Settings
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PORTS = {"http": 80, "https": 443}
+
+
+class FetchRefusedError(DialogaError):
+    """The URL may not be fetched: a scheme, address or size the policy refuses."""
+
+
+class FetchFailedError(DialogaError):
+    """The fetch was allowed but did not succeed: unreachable, too slow, broken."""
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (IPv4 and IPv6)."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise FetchFailedError(f"cannot resolve {host}: {error.strerror}") from None
+    return sorted({str(entry[4][0]) for entry in found})
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """What a fetch may reach and how much it may take."""
+
+    allow_private: bool = False
+    trusted_hosts: frozenset[str] = frozenset()
+    max_bytes: int = 5 * 2**20
+    timeout_seconds: float = 10.0
+    max_redirects: int = 5
+    resolver: Resolver = field(default=resolve, compare=False)
+
+
+def policy_from(settings: Settings) -> FetchPolicy:
+    """The operator's fetch policy: private addresses allowed, or only some hosts trusted."""
+    trusted = {host.strip().lower() for host in settings.trusted_fetch_hosts.split(",")}
+    return FetchPolicy(
+        allow_private=settings.allow_private_fetches, trusted_hosts=frozenset(trusted - {""})
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A fetched response: the final URL (after redirects), status, headers and body."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+
+def guarded_get(url: str, policy: FetchPolicy, client: httpx.Client | None = None) -> Fetched:
+    """GET ``url`` under ``policy``; refusals and failures are ``DialogaError`` sentences."""
+    deadline = time.monotonic() + policy.timeout_seconds
+    owned = client is None
+    session = client or httpx.Client(follow_redirects=False)
+    try:
+        for _ in range(policy.max_redirects + 1):
+            fetched = _one_hop(session, url, policy, deadline)
+            location = fetched.headers.get("location")
+            if fetched.status not in REDIRECTS or not location:
+                return fetched
+            url = urljoin(url, location)
+        raise FetchRefusedError(f"more than {policy.max_redirects} redirects, last to {url}")
+    finally:
+        if owned:
+            session.close()
+
+
+def _one_hop(session: httpx.Client, url: str, policy: FetchPolicy, deadline: float) -> Fetched:
+    target, host, address = checked_target(url, policy)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchFailedError(f"{host} took longer than {policy.timeout_seconds:g} s")
+    request = session.build_request(
+        "GET",
+        target,
+        headers={"Host": _host_header(url)},
+        extensions={"sni_hostname": host, "timeout": httpx.Timeout(remaining).as_dict()},
+    )
+    try:
+        response = session.send(request, stream=True)
+    except httpx.TimeoutException:
+        raise FetchFailedError(f"{host} took longer than {policy.timeout_seconds:g} s") from None
+    except httpx.HTTPError as error:
+        raise FetchFailedError(f"cannot fetch from {host} ({address}): {error}") from None
+    try:
+        content = _bounded_body(response, policy, host, deadline)
+    finally:
+        response.close()
+    return Fetched(url, response.status_code, response.headers, content)
+
+
+def checked_target(url: str, policy: FetchPolicy) -> tuple[str, str, str]:
+    """The URL rewritten to the checked address, its host, and that address."""
+    parts = urlsplit(url)
+    if parts.scheme not in _PORTS:
+        raise FetchRefusedError(f"only http and https addresses are fetched, not {url[:80]!r}")
+    if parts.username or parts.password:
+        raise FetchRefusedError("an address with a user name or password is not fetched")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise FetchRefusedError(f"{url[:80]!r} names no host")
+    port = parts.port or _PORTS[parts.scheme]
+    addresses = [ipaddress.ip_address(found) for found in policy.resolver(host, port)]
+    if not addresses:
+        raise FetchFailedError(f"{host} resolves to no address")
+    if not (policy.allow_private or host in policy.trusted_hosts):
+        for address in addresses:
+            if not is_public(address):
+                raise FetchRefusedError(
+                    f"{host} is a private, loopback or link-local address ({address}): "
+                    "not fetched (an admin can allow private addresses)"
+                )
+    chosen = addresses[0]
+    shown = f"[{chosen}]" if chosen.version == 6 else str(chosen)
+    netloc = f"{shown}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), host, str(chosen)
+
+
+def is_public(address: IPAddress) -> bool:
+    """True for an address on the public internet (IPv4-mapped IPv6 judged as IPv4)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _host_header(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{parts.port}" if parts.port else shown
+
+
+def _bounded_body(
+    response: httpx.Response, policy: FetchPolicy, host: str, deadline: float
+) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > policy.max_bytes:
+        raise FetchRefusedError(_too_large(host, policy))
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > policy.max_bytes:
+                raise FetchRefusedError(_too_large(host, policy))
+            if time.monotonic() > deadline:
+                raise FetchFailedError(f"{host} took longer than {policy.timeout_seconds:g} s")
+            chunks.append(chunk)
+    except httpx.TimeoutException:
+        raise FetchFailedError(f"{host} took longer than {policy.timeout_seconds:g} s") from None
+    except httpx.HTTPError as error:
+        raise FetchFailedError(f"the answer from {host} broke off: {error}") from None
+    return b"".join(chunks)
+
+
+def _too_large(host: str, policy: FetchPolicy) -> str:
+    return f"the answer from {host} is larger than {policy.max_bytes:,} bytes: not fetched"
