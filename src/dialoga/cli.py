@@ -44,6 +44,10 @@ models_app = typer.Typer(
     help="The understanding models: their scores, and retraining from corrections.",
     no_args_is_help=True,
 )
+credentials_app = typer.Typer(
+    help="Channel credentials, encrypted at rest: new keys and rotation.", no_args_is_help=True
+)
+app.add_typer(credentials_app, name="credentials")
 app.add_typer(sla_app, name="sla")
 app.add_typer(models_app, name="models")
 console = Console(stderr=True)
@@ -587,3 +591,30 @@ def _print_audit(summary: AuditSummary) -> None:
     table.add_row("real reach", f"{summary.real_reach:,}")
     table.add_row("rejected rows", f"{summary.rejected:,}")
     Console().print(table)
+
+
+@credentials_app.command("new-key")
+def credentials_new_key() -> None:
+    """Print a new key: put it first in DIALOGA_CREDENTIALS_KEYS, then run rotate."""
+    from dialoga.core.vault import new_key
+
+    typer.echo(new_key())
+
+
+@credentials_app.command("rotate")
+def credentials_rotate() -> None:
+    """Re-encrypt every stored credential with the newest key (the first configured).
+
+    Afterwards the older keys can be removed from DIALOGA_CREDENTIALS_KEYS."""
+    from dialoga.channels.credentials import do_rotate_credentials
+    from dialoga.core.db import transaction
+    from dialoga.core.vault import Vault
+
+    runtime = _ready_runtime()
+    try:
+        vault = Vault.from_settings(runtime.settings)
+        with transaction(runtime.sessions) as session:
+            rotated = do_rotate_credentials(session, vault)
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print(f"Credentials re-encrypted with the newest key: {rotated:,}.")

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     secure_cookies: bool = False
     housekeeping_seconds: float = 60.0
+    credentials_keys: str | None = None  # Fernet keys, comma separated, newest first
     allow_private_fetches: bool = False
     trusted_fetch_hosts: str = ""  # comma-separated host names fetched even when private
 
