@@ -48,6 +48,8 @@ credentials_app = typer.Typer(
     help="Channel credentials, encrypted at rest: new keys and rotation.", no_args_is_help=True
 )
 app.add_typer(credentials_app, name="credentials")
+webhook_app = typer.Typer(help="Inbound webhooks of a channel.", no_args_is_help=True)
+app.add_typer(webhook_app, name="webhook")
 app.add_typer(sla_app, name="sla")
 app.add_typer(models_app, name="models")
 console = Console(stderr=True)
@@ -618,3 +620,28 @@ def credentials_rotate() -> None:
     except DialogaError as error:
         raise _fail(error) from None
     console.print(f"Credentials re-encrypted with the newest key: {rotated:,}.")
+
+
+@webhook_app.command("enable")
+def webhook_enable(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    channel: Annotated[str, typer.Option(help="Channel name.")],
+) -> None:
+    """Give the channel a new webhook secret (the old one stops working) and print it once."""
+    from dialoga.accounts.queries import workspace_by_slug
+    from dialoga.channels.queries import channel_by_name
+    from dialoga.channels.webhooks import do_enable_webhook
+    from dialoga.core.db import transaction
+    from dialoga.core.vault import Vault
+
+    runtime = _ready_runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            found = channel_by_name(session, workspace_by_slug(session, workspace).id, channel)
+            vault = Vault.from_settings(runtime.settings)
+            secret = do_enable_webhook(session, found, vault, actor="cli")
+            path = f"/hooks/{found.id}"
+    except DialogaError as error:
+        raise _fail(error) from None
+    console.print(f"POST deliveries to {path} (docs/api.md#webhooks). The secret, shown once:")
+    typer.echo(secret)

@@ -60,6 +60,7 @@ GLOBAL_ROUTES = {
     "/invitations/{token}",
     "/invitations/{token}/accept",
     "/invitations/{token}/register",
+    "/hooks/{channel_id}",  # signed with the channel's secret: tests/channels/test_webhooks.py
 }
 # Plausible values for any form field, so a refusal is about tenancy, not a missing field.
 FORM = {

@@ -32,6 +32,7 @@ from dialoga.web.routes import (
     audience,
     auth,
     home,
+    hooks,
     inbox,
     inbox_actions,
     invitations,
@@ -73,7 +74,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         rules,
         audience,
     )
-    for module in (*pages, api, api_actions, api_rules, api_audience):
+    for module in (*pages, api, api_actions, api_rules, api_audience, hooks):
         app.include_router(module.router)
     _answer_errors(app)
 
@@ -120,7 +121,7 @@ def _answer_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def error_page(request: Request, error: StarletteHTTPException) -> Response:
-        if request.url.path.startswith(("/api/", "/static/")) or error.status_code < 400:
+        if request.url.path.startswith(("/api/", "/hooks/", "/static/")) or error.status_code < 400:
             return await http_exception_handler(request, error)
         user = signed_in_user(request, app.state.runtime)
         context = {"status": error.status_code, "detail": error.detail}

@@ -1,4 +1,4 @@
-"""channel credentials, sealed with the credentials key
+"""channel credentials, sealed with the credentials key; accepted webhook deliveries
 
 Revision ID: 0009
 Revises: 0008
@@ -39,7 +39,25 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("channel_id", name=op.f("pk_channel_credential")),
     )
+    op.create_table(
+        "webhook_delivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("delivery_id", sa.String(length=200), nullable=False),
+        sa.Column("received_at", dialoga.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channel.id"],
+            name=op.f("fk_webhook_delivery_channel_id_channel"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_delivery")),
+        sa.UniqueConstraint(
+            "channel_id", "delivery_id", name=op.f("uq_webhook_delivery_channel_id_delivery_id")
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_delivery")
     op.drop_table("channel_credential")
