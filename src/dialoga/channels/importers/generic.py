@@ -29,6 +29,7 @@ from dialoga.channels.base import (
     Rejection,
     SourceProgress,
 )
+from dialoga.channels.importers.csv_records import csv_records
 from dialoga.channels.importers.fields import (
     MAX_TEXT_CHARS,
     bounded,
@@ -139,30 +140,10 @@ class GenericCsv:
         csv.field_size_limit(MAX_LINE_CHARS)
 
     def __iter__(self) -> Iterator[Parsed]:
-        with open_text(self.path, self.progress) as handle:
-            lines = _RecordedLines(handle)
-            reader = csv.reader(lines)
-            header = self._header(reader)
-            while True:
-                lines.taken.clear()
-                start = reader.line_num + 1
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    reason = f"unreadable CSV: {error}"
-                    yield Rejection(self.path.name, start, reason, raw_excerpt(lines.text()))
-                    continue
-                if any(cell.strip() for cell in row):
-                    yield self._row(header, row, start, lines.text())
+        yield from csv_records(self.path, self.progress, self._header, self._record)
 
-    def _header(self, reader: Iterator[list[str]]) -> list[str]:
-        try:
-            first = next(reader, None) or []
-        except csv.Error:
-            first = []
-        names = [cell.removeprefix("\ufeff").strip().lower() for cell in first]
+    def _header(self, first: list[str]) -> list[str]:
+        names = [name.lower() for name in first]
         has_messages = all(column in names for column in MESSAGE_COLUMNS)
         if "external_id" in names and (has_messages or "record" in names):
             return names
@@ -173,32 +154,8 @@ class GenericCsv:
             f"profiles), but it has {shown_text(shown)}."
         )
 
-    def _row(self, header: list[str], row: list[str], line: int, raw: str) -> Parsed:
-        if len(row) != len(header):
-            reason = f"expected {len(header)} fields, found {len(row)}"
-            return Rejection(self.path.name, line, reason, raw_excerpt(raw))
-        if has_invalid_utf8(row):
-            return Rejection(self.path.name, line, "the row is not valid UTF-8", raw_excerpt(raw))
-        return parse_record(dict(zip(header, row, strict=True)), self._context, line, raw)
-
-
-class _RecordedLines:
-    """The lines of a text file, remembering those taken since the last ``clear``."""
-
-    def __init__(self, handle: IO[str]) -> None:
-        self._handle = handle
-        self.taken: list[str] = []
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._handle)
-        self.taken.append(line)
-        return line
-
-    def text(self) -> str:
-        return "".join(self.taken).rstrip("\r\n")
+    def _record(self, values: dict[str, str], line: int, raw: str) -> Parsed:
+        return parse_record(values, self._context, line, raw)
 
 
 def _numbered_lines(handle: IO[str]) -> Iterator[tuple[int, str, bool]]:

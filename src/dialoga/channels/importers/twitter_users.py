@@ -29,10 +29,10 @@ from dialoga.channels.base import (
     Rejection,
     SourceProgress,
 )
+from dialoga.channels.importers.csv_records import csv_records
 from dialoga.channels.importers.fields import (
     MAX_TEXT_CHARS,
     boolean,
-    has_invalid_utf8,
     numeric_id,
     raw_excerpt,
     twitter_date,
@@ -174,26 +174,9 @@ class TwitterUsersCsv:
         csv.field_size_limit(MAX_RECORD_CHARS)
 
     def __iter__(self) -> Iterator[Parsed]:
-        with open_text(self.path, self.progress) as handle:
-            reader = csv.reader(handle)
-            header = self._header(reader)
-            while True:
-                start = reader.line_num + 1
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    yield Rejection(self.path.name, start, f"unreadable CSV: {error}")
-                    continue
-                if any(cell.strip() for cell in row):
-                    yield self._row(header, row, start)
+        yield from csv_records(self.path, self.progress, self._header, self._record)
 
-    def _header(self, reader: Iterator[list[str]]) -> list[str]:
-        try:
-            names = [cell.removeprefix("\ufeff").strip() for cell in next(reader, None) or []]
-        except csv.Error:
-            names = []
+    def _header(self, names: list[str]) -> list[str]:
         if looks_like_user_objects(names) and ("id" in names or "id_str" in names):
             return names
         raise ImportFormatError(
@@ -202,14 +185,8 @@ class TwitterUsersCsv:
             f"{', '.join(names[:8])[:200] or 'nothing'}."
         )
 
-    def _row(self, header: list[str], row: list[str], line: int) -> Parsed:
-        raw = ",".join(row)
-        if len(row) != len(header):
-            reason = f"expected {len(header)} fields, found {len(row)}"
-            return Rejection(self.path.name, line, reason, raw_excerpt(raw))
-        if has_invalid_utf8(row):
-            return Rejection(self.path.name, line, "the row is not valid UTF-8", raw_excerpt(raw))
-        return parse_user(dict(zip(header, row, strict=True)), self.path.name, line, raw)
+    def _record(self, values: dict[str, str], line: int, raw: str) -> Parsed:
+        return parse_user(values, self.path.name, line, raw)
 
 
 class TwitterUsersJson:
