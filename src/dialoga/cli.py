@@ -291,24 +291,12 @@ def import_file(
         brand_ids=tuple(brand or ()),
         batch_size=runtime.settings.ingest_batch_size,
     )
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task(f"Importing {path.name}", total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        try:
-            summary = run_import(runtime.sessions, request, advance)
-        except DialogaError as error:
-            progress.stop()
-            raise _fail(error) from None
+    try:
+        summary = _with_progress(
+            f"Importing {path.name}", lambda advance: run_import(runtime.sessions, request, advance)
+        )
+    except DialogaError as error:
+        raise _fail(error) from None
     table = Table(title=f"Import of {path.name}", show_header=False)
     table.add_row("imported", f"{summary.imported:,}")
     table.add_row("already present", f"{summary.already_present:,}")

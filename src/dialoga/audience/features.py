@@ -54,9 +54,12 @@ def account_age_days(profile: NormalizedProfile, as_of: datetime) -> float | Non
     """Days from the account's creation to when the profile was seen (at least one)."""
     if profile.account_created_at is None:
         return None
-    seen = profile.seen_at or as_of
-    days = (_aware(seen) - _aware(profile.account_created_at)).total_seconds() / 86400
-    return max(days, 1.0)
+    return max(days_between(profile.seen_at or as_of, profile.account_created_at), 1.0)
+
+
+def days_between(later: datetime, earlier: datetime) -> float:
+    """Days from ``earlier`` to ``later``; a moment without a time zone is taken as UTC."""
+    return (_aware(later) - _aware(earlier)).total_seconds() / 86400
 
 
 def _row(profile: NormalizedProfile, as_of: datetime) -> list[float]:

@@ -13,10 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
-from dialoga.audience.features import COUNTS, FEATURES, account_age_days, feature_matrix
+from dialoga.audience.features import (
+    COUNTS,
+    FEATURES,
+    account_age_days,
+    days_between,
+    feature_matrix,
+)
 from dialoga.audience.model import AdditiveModel, shipped_model
 from dialoga.channels.base import NormalizedProfile
 from dialoga.core.i18n import number, translate
@@ -198,12 +205,8 @@ def _real_kind(
 
 def _silent_days(profile: NormalizedProfile, as_of: datetime) -> float | None:
     """Days since the last post; for an account that never posted, minus its age in days."""
-    seen = profile.seen_at or as_of
     if profile.last_post_at is not None:
-        last = profile.last_post_at
-        if last.tzinfo is None or seen.tzinfo is None:
-            last, seen = last.replace(tzinfo=None), seen.replace(tzinfo=None)
-        return (seen - last).total_seconds() / 86400
+        return days_between(profile.seen_at or as_of, profile.last_post_at)
     age = account_age_days(profile, as_of)
     if profile.posts_count == 0 and age is not None:
         return -age
@@ -240,3 +243,8 @@ def _values(
 def reasons_text(verdict: Verdict, locale: str) -> str:
     """The reasons as one line, for the CSV output and the report."""
     return "; ".join(reason.text(locale) for reason in verdict.reasons)
+
+
+def stored_reasons_text(stored: list[list[Any]], locale: str) -> list[str]:
+    """Reasons kept with an audit (``[key, values]`` pairs), each written out in ``locale``."""
+    return [Reason(key, values).text(locale) for key, values in stored]

@@ -19,7 +19,7 @@ from dialoga.accounts.actions import ROLES
 from dialoga.audience.models import AuditRun
 from dialoga.audience.queries import audit_run, audit_runs, run_verdicts
 from dialoga.audience.service import run_channel_audit
-from dialoga.audience.verdicts import VERDICTS, AuditSettings, Reason
+from dialoga.audience.verdicts import VERDICTS, AuditSettings, stored_reasons_text
 from dialoga.channels.queries import channel_of_workspace
 from dialoga.core.errors import NotFoundError
 from dialoga.web.deps import CSRF_HEADER, runtime_of
@@ -165,7 +165,7 @@ def list_verdicts(
                 verdict=row.verdict,
                 fake_probability=row.fake_probability,
                 confidence=row.confidence,
-                reasons=[Reason(key, values).text(lang) for key, values in row.reasons],
+                reasons=stored_reasons_text(row.reasons, lang),
                 contact_id=row.contact_id,
             )
             for row in run_verdicts(session, run, verdict, offset, limit)

@@ -18,7 +18,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dialoga.audience.models import AuditRun, AuditVerdict
 from dialoga.audience.queries import audit_run, audit_runs, channels_with_followers, run_verdicts
 from dialoga.audience.service import run_channel_audit, stored_report
-from dialoga.audience.verdicts import REAL_VERDICTS, VERDICTS, AuditSettings, Reason
+from dialoga.audience.verdicts import (
+    REAL_VERDICTS,
+    VERDICTS,
+    AuditSettings,
+    stored_reasons_text,
+)
 from dialoga.channels.models import Channel
 from dialoga.channels.queries import channel_of_workspace, workspace_channels
 from dialoga.core.errors import NotFoundError
@@ -223,7 +228,7 @@ def _verdict_row(item: AuditVerdict, locale: str) -> VerdictRow:
         verdict=item.verdict,
         fake_probability=item.fake_probability,
         confidence=item.confidence,
-        reasons=[Reason(key, values).text(locale) for key, values in item.reasons],
+        reasons=stored_reasons_text(item.reasons, locale),
     )
 
 
