@@ -598,13 +598,11 @@ def credentials_rotate() -> None:
     Afterwards the older keys can be removed from DIALOGA_CREDENTIALS_KEYS."""
     from dialoga.channels.credentials import do_rotate_credentials
     from dialoga.core.db import transaction
-    from dialoga.core.vault import Vault
 
     runtime = _ready_runtime()
     try:
-        vault = Vault.from_settings(runtime.settings)
         with transaction(runtime.sessions) as session:
-            rotated = do_rotate_credentials(session, vault)
+            rotated = do_rotate_credentials(session, runtime.vault)
     except DialogaError as error:
         raise _fail(error) from None
     console.print(f"Credentials re-encrypted with the newest key: {rotated:,}.")
@@ -620,14 +618,12 @@ def webhook_enable(
     from dialoga.channels.queries import channel_by_name
     from dialoga.channels.webhooks import do_enable_webhook
     from dialoga.core.db import transaction
-    from dialoga.core.vault import Vault
 
     runtime = _ready_runtime()
     try:
         with transaction(runtime.sessions) as session:
             found = channel_by_name(session, workspace_by_slug(session, workspace).id, channel)
-            vault = Vault.from_settings(runtime.settings)
-            secret = do_enable_webhook(session, found, vault, actor="cli")
+            secret = do_enable_webhook(session, found, runtime.vault, actor="cli")
             path = f"/hooks/{found.id}"
     except DialogaError as error:
         raise _fail(error) from None

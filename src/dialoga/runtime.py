@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.core.db import make_engine, make_session_factory
 from dialoga.core.settings import Settings
+from dialoga.core.vault import Vault
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,6 +41,11 @@ class Runtime:
     def safe_database_url(self) -> str:
         """The database URL without its password, fit for printing."""
         return make_url(self.settings.resolved_database_url()).render_as_string(hide_password=True)
+
+    @cached_property
+    def vault(self) -> Vault:
+        """The credentials vault, its keys read once per process."""
+        return Vault.from_settings(self.settings)
 
     def session_secret(self) -> str:
         """The key that signs session cookies: configured, or made once and kept on disk."""

@@ -25,7 +25,6 @@ from dialoga.channels.webhooks import (
 from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.core.errors import DialogaError
-from dialoga.core.vault import Vault
 from dialoga.web.deps import runtime_of
 
 router = APIRouter(prefix="/hooks", tags=["webhooks"])
@@ -48,8 +47,7 @@ async def receive(request: Request, channel_id: int) -> JSONResponse:
             channel = session.get(Channel, channel_id)
             if channel is None:
                 raise HTTPException(status_code=404, detail="no such channel")
-            vault = Vault.from_settings(runtime.settings)
-            accepted = do_receive(session, channel, delivery, vault, utcnow())
+            accepted = do_receive(session, channel, delivery, runtime.vault, utcnow())
     except DialogaError as error:
         status = _STATUS.get(type(error), 400)
         raise HTTPException(status_code=status, detail=str(error)) from None
