@@ -7,9 +7,11 @@ networks, so every fetch goes through ``guarded_get``:
 - the host is resolved once and every address must be public (not private, loopback,
   link-local, shared, reserved or multicast, IPv4-mapped forms included) unless the
   admin allowed private addresses or trusts that host by name;
-- the connection goes to the address that was checked (the Host header and TLS server
-  name keep the original host), so DNS cannot swap in another address afterwards;
+- the check happens where the connection is opened (``GuardedNetwork``), and the
+  connection goes to the address that was checked, so DNS cannot swap in another
+  address afterwards; TLS still verifies the original host name;
 - redirects are followed by hand, each hop checked the same way, up to a limit;
+- the connectors' API clients use the same guard (``guarded_client``);
 - the body is read in chunks and the fetch stops past ``max_bytes``; the whole fetch,
   redirects included, has one deadline.
 """
@@ -19,10 +21,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from dialoga.core.errors import DialogaError
@@ -81,11 +85,52 @@ class Fetched:
     content: bytes
 
 
+class GuardedNetwork(httpcore.SyncBackend):
+    """Opens a connection only to an address the policy allows: the one it checked."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self.policy = policy
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        address = checked_address(host.lower(), port, self.policy)
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport, refusing other schemes and URLs with credentials, and connecting
+    through ``GuardedNetwork`` (TLS still verifies the original host name)."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        super().__init__()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=GuardedNetwork(policy)
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        check_url(str(request.url))
+        return super().handle_request(request)
+
+
+def guarded_client(policy: FetchPolicy, **options: Any) -> httpx.Client:
+    """An httpx client whose every request and redirect goes through the guard; the API
+    clients of the connectors use it, ``guarded_get`` too."""
+    options.setdefault("timeout", policy.timeout_seconds)
+    return httpx.Client(transport=GuardedTransport(policy), **options)
+
+
 def guarded_get(url: str, policy: FetchPolicy, client: httpx.Client | None = None) -> Fetched:
     """GET ``url`` under ``policy``; refusals and failures are ``DialogaError`` sentences."""
+    check_url(url)
     deadline = time.monotonic() + policy.timeout_seconds
     owned = client is None
-    session = client or httpx.Client(follow_redirects=False)
+    session = client or guarded_client(policy)
     try:
         for _ in range(policy.max_redirects + 1):
             fetched = _one_hop(session, url, policy, deadline)
@@ -93,6 +138,7 @@ def guarded_get(url: str, policy: FetchPolicy, client: httpx.Client | None = Non
             if fetched.status not in REDIRECTS or not location:
                 return fetched
             url = urljoin(url, location)
+            check_url(url)
         raise FetchRefusedError(f"more than {policy.max_redirects} redirects, last to {url}")
     finally:
         if owned:
@@ -100,22 +146,19 @@ def guarded_get(url: str, policy: FetchPolicy, client: httpx.Client | None = Non
 
 
 def _one_hop(session: httpx.Client, url: str, policy: FetchPolicy, deadline: float) -> Fetched:
-    target, host, address = checked_target(url, policy)
+    host = urlsplit(url).hostname or ""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchFailedError(f"{host} took longer than {policy.timeout_seconds:g} s")
     request = session.build_request(
-        "GET",
-        target,
-        headers={"Host": _host_header(url)},
-        extensions={"sni_hostname": host, "timeout": httpx.Timeout(remaining).as_dict()},
+        "GET", url, extensions={"timeout": httpx.Timeout(remaining).as_dict()}
     )
     try:
-        response = session.send(request, stream=True)
+        response = session.send(request, stream=True, follow_redirects=False)
     except httpx.TimeoutException:
         raise FetchFailedError(f"{host} took longer than {policy.timeout_seconds:g} s") from None
     except httpx.HTTPError as error:
-        raise FetchFailedError(f"cannot fetch from {host} ({address}): {error}") from None
+        raise FetchFailedError(f"cannot fetch from {host}: {error}") from None
     try:
         content = _bounded_body(response, policy, host, deadline)
     finally:
@@ -123,17 +166,20 @@ def _one_hop(session: httpx.Client, url: str, policy: FetchPolicy, deadline: flo
     return Fetched(url, response.status_code, response.headers, content)
 
 
-def checked_target(url: str, policy: FetchPolicy) -> tuple[str, str, str]:
-    """The URL rewritten to the checked address, its host, and that address."""
+def check_url(url: str) -> None:
+    """Refuse a URL that is not http(s), carries credentials or names no host."""
     parts = urlsplit(url)
     if parts.scheme not in _PORTS:
         raise FetchRefusedError(f"only http and https addresses are fetched, not {url[:80]!r}")
     if parts.username or parts.password:
         raise FetchRefusedError("an address with a user name or password is not fetched")
-    host = (parts.hostname or "").lower()
-    if not host:
+    if not parts.hostname:
         raise FetchRefusedError(f"{url[:80]!r} names no host")
-    port = parts.port or _PORTS[parts.scheme]
+
+
+def checked_address(host: str, port: int, policy: FetchPolicy) -> str:
+    """The address to connect to for ``host``: every address it resolves to must be
+    public, unless the policy allows private ones or trusts the host."""
     addresses = [ipaddress.ip_address(found) for found in policy.resolver(host, port)]
     if not addresses:
         raise FetchFailedError(f"{host} resolves to no address")
@@ -144,10 +190,7 @@ def checked_target(url: str, policy: FetchPolicy) -> tuple[str, str, str]:
                     f"{host} is a private, loopback or link-local address ({address}): "
                     "not fetched (an admin can allow private addresses)"
                 )
-    chosen = addresses[0]
-    shown = f"[{chosen}]" if chosen.version == 6 else str(chosen)
-    netloc = f"{shown}:{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), host, str(chosen)
+    return str(addresses[0])
 
 
 def is_public(address: IPAddress) -> bool:
@@ -155,13 +198,6 @@ def is_public(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_global and not address.is_multicast
-
-
-def _host_header(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    shown = f"[{host}]" if ":" in host else host
-    return f"{shown}:{parts.port}" if parts.port else shown
 
 
 def _bounded_body(
