@@ -1,10 +1,11 @@
 """The HTTP calls of the connectors' clients, with one reading of what an answer means.
 
 Every ``client.py`` that speaks HTTP (Mastodon, Bluesky, WordPress, feeds) calls
-``request``: a failure to connect or a 5xx is ``NetworkUnavailableError``, 429 is ``RateLimitedError``
-with the wait the network asked for, 401 is ``AuthExpiredError``; other answers are returned
-for the client to read (a 4xx on a send is usually ``SendRefusedError``). ``json_of`` turns a
-body that is not JSON into ``MalformedPayloadError``. Clients are built with
+``request``: a failure to connect or a 5xx is ``NetworkUnavailableError``, 429 is
+``RateLimitedError`` with the wait the network asked for, 401 is ``AuthExpiredError``;
+other answers are returned for the client to read (a 4xx on a send is usually
+``SendRefusedError``). ``json_of`` turns a body that is not JSON into
+``MalformedPayloadError``. Clients are built with
 ``core.fetch.guarded_client``, so instance URLs typed by users cannot reach private
 addresses.
 """
