@@ -125,15 +125,21 @@ def guarded_client(policy: FetchPolicy, **options: Any) -> httpx.Client:
     return httpx.Client(transport=GuardedTransport(policy), **options)
 
 
-def guarded_get(url: str, policy: FetchPolicy, client: httpx.Client | None = None) -> Fetched:
-    """GET ``url`` under ``policy``; refusals and failures are ``DialogaError`` sentences."""
+def guarded_get(
+    url: str,
+    policy: FetchPolicy,
+    client: httpx.Client | None = None,
+    headers: dict[str, str] | None = None,
+) -> Fetched:
+    """GET ``url`` under ``policy``; refusals and failures are ``DialogaError`` sentences.
+    ``headers`` go with every hop (``If-None-Match`` for a conditional fetch)."""
     check_url(url)
     deadline = time.monotonic() + policy.timeout_seconds
     owned = client is None
     session = client or guarded_client(policy)
     try:
         for _ in range(policy.max_redirects + 1):
-            fetched = _one_hop(session, url, policy, deadline)
+            fetched = _one_hop(session, url, policy, deadline, headers or {})
             location = fetched.headers.get("location")
             if fetched.status not in REDIRECTS or not location:
                 return fetched
@@ -145,13 +151,15 @@ def guarded_get(url: str, policy: FetchPolicy, client: httpx.Client | None = Non
             session.close()
 
 
-def _one_hop(session: httpx.Client, url: str, policy: FetchPolicy, deadline: float) -> Fetched:
+def _one_hop(
+    session: httpx.Client, url: str, policy: FetchPolicy, deadline: float, headers: dict[str, str]
+) -> Fetched:
     host = urlsplit(url).hostname or ""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchFailedError(f"{host} took longer than {policy.timeout_seconds:g} s")
     request = session.build_request(
-        "GET", url, extensions={"timeout": httpx.Timeout(remaining).as_dict()}
+        "GET", url, headers=headers, extensions={"timeout": httpx.Timeout(remaining).as_dict()}
     )
     try:
         response = session.send(request, stream=True, follow_redirects=False)
