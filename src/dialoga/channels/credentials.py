@@ -6,11 +6,13 @@ database, and the audit log records that they changed, never what they are.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dialoga.accounts.actions import do_log
-from dialoga.channels.models import Channel, ChannelCredential
+from dialoga.channels.models import Channel, ChannelCredential, ChannelSync
 from dialoga.core.clock import utcnow
 from dialoga.core.vault import Secret, Vault
 
@@ -21,13 +23,30 @@ def do_set_credentials(
     session: Session, channel: Channel, secret: Secret, vault: Vault, *, actor: str
 ) -> None:
     """Store (or replace) the channel's credentials, sealed."""
+    _seal_into(session, channel, secret, vault)
+    # new credentials are a new chance: a channel waiting for them is polled again now
+    session.execute(
+        update(ChannelSync)
+        .where(ChannelSync.channel_id == channel.id, ChannelSync.health == "needs_reauth")
+        .values(health="ok", failures=0, last_error=None, next_poll_at=utcnow())
+    )
+    do_log(session, channel.workspace_id, actor, "channel.credentials_set", "channel", channel.id)
+
+
+def do_store_renewed_credentials(
+    session: Session, channel: Channel, fields: dict[str, Any], vault: Vault
+) -> None:
+    """Keep the tokens a connector refreshed by itself (no audit entry: no one changed them)."""
+    _seal_into(session, channel, Secret(dict(fields)), vault)
+
+
+def _seal_into(session: Session, channel: Channel, secret: Secret, vault: Vault) -> None:
     stored = session.get(ChannelCredential, channel.id)
     if stored is None:
         stored = ChannelCredential(channel_id=channel.id, workspace_id=channel.workspace_id)
         session.add(stored)
     stored.sealed = vault.seal(secret)
     stored.updated_at = utcnow()
-    do_log(session, channel.workspace_id, actor, "channel.credentials_set", "channel", channel.id)
 
 
 def credentials_of(session: Session, channel: Channel, vault: Vault) -> Secret | None:

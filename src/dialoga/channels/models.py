@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dialoga.core.clock import utcnow
@@ -75,3 +75,33 @@ class WebhookDelivery(Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
     delivery_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChannelSync(Base):
+    """A channel connected live: its poll schedule, cursor, lease and health.
+
+    ``cursor`` is the connector's bookmark, stored with the messages it led to. A poll
+    holds the lease (``lease_token`` until ``lease_until``) so one worker at a time polls
+    a channel; a worker killed mid-poll loses its lease when it expires. ``health`` is
+    ``ok``, ``degraded`` (the last poll failed; retried with backoff) or
+    ``needs_reauth`` (credentials refused: nothing is polled until they are set again).
+    """
+
+    __tablename__ = "channel_sync"
+    __table_args__ = (Index("ix_channel_sync_due", "next_poll_at"),)
+
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channel.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    interval_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    health: Mapped[str] = mapped_column(String(16), default="ok")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_token: Mapped[str | None] = mapped_column(String(32))

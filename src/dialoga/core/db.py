@@ -7,7 +7,7 @@ built by the entry points and passed in: nothing connects at import time.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     MetaData,
+    Result,
     String,
     Table,
     any_,
@@ -117,6 +118,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+_AFTER_COMMIT = "dialoga.after_commit"
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session], *, write_lock: bool = True) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error.
@@ -132,8 +136,18 @@ def transaction(factory: sessionmaker[Session], *, write_lock: bool = True) -> I
             yield session
         except BaseException:
             session.rollback()
+            session.info.pop(_AFTER_COMMIT, None)
             raise
         session.commit()
+        for callback in session.info.pop(_AFTER_COMMIT, []):
+            callback()
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the unit of work (``transaction``) that ``session`` belongs to
+    has committed; dropped if it rolls back. Jobs are enqueued this way, so a worker never
+    looks for rows that are not there yet, or that never will be."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 def is_in(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
@@ -355,3 +369,8 @@ def _prepared(
             columns[index] = map(convert, columns[index])
     columns.extend(repeat(value, len(rows)) for value in extra)
     return list(zip(*columns, strict=True))
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched (the claim of a lease, say)."""
+    return int(getattr(result, "rowcount", 0))

@@ -88,6 +88,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel_id", "external_id"),
         Index("ix_message_conversation", "conversation_id", "created_at"),
+        Index("ix_message_delivery", "delivery", "delivery_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,11 +114,16 @@ class Message(Base):
     intent: Mapped[str | None] = mapped_column(String(32))
     spam: Mapped[float | None] = mapped_column(Float)  # probability; outbound: none
     # A reply written in Dialoga: who wrote it, and where its delivery stands
-    # (queued, sent, failed); imported messages have neither.
+    # (inbox.delivery: queued, sending, sent, failed); imported messages have neither.
     author_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     delivery: Mapped[str | None] = mapped_column(String(16))
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+    delivery_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ThreadAlias(Base):

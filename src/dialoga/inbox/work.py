@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session
 from dialoga.accounts.models import Member
 from dialoga.channels.models import Channel
 from dialoga.contacts.models import Identity
-from dialoga.core.db import allocate_ids, insert_ignoring_conflicts, is_in, lock_for_writing
+from dialoga.core.db import (
+    allocate_ids,
+    insert_ignoring_conflicts,
+    is_in,
+    lock_for_writing,
+    rows_changed,
+)
 from dialoga.core.errors import NotFoundError, ValidationError
 from dialoga.inbox.actions import CHANNEL_LOCK, SUMMARY_COLUMNS
 from dialoga.inbox.models import (
@@ -111,6 +117,7 @@ def do_reply(
             created_at=now,
             text=text.strip(),
             delivery="queued",
+            delivery_due_at=now,
         )
     )
     summary = ConversationSummary(**{name: getattr(target, name) for name in SUMMARY_COLUMNS})
@@ -136,7 +143,7 @@ def do_reply(
             for fact in summary.facts
         ],
     )
-    _bump_channels(session, [channel_id])
+    bump_channels(session, [channel_id])
     return message_id
 
 
@@ -331,7 +338,7 @@ def do_snooze(session: Session, conversation_id: int, until: datetime) -> None:
         .where(Conversation.id == conversation_id)
         .values(status="snoozed", snoozed_until=until, resolved_at=None, resolution_reason=None)
     )
-    _bump_channels(session, [channel_id])
+    bump_channels(session, [channel_id])
 
 
 def do_wake_snoozed(session: Session, now: datetime) -> int:
@@ -352,7 +359,7 @@ def do_wake_snoozed(session: Session, now: datetime) -> int:
         .scalars()
         .all()
     )
-    _bump_channels(session, sorted(set(channel_ids)))
+    bump_channels(session, sorted(set(channel_ids)))
     return len(channel_ids)
 
 
@@ -420,7 +427,7 @@ def do_resolve(
     do_record_detailed_events(
         session, [(workspace_id, channel_id, conversation_id, None, "resolved", now, None, detail)]
     )
-    _bump_channels(session, [channel_id])
+    bump_channels(session, [channel_id])
 
 
 def check_reopen(conversation: _WithStatus) -> None:
@@ -452,7 +459,7 @@ def do_reopen(session: Session, conversation_id: int, by_user_id: int, now: date
             )
         ],
     )
-    _bump_channels(session, [channel_id])
+    bump_channels(session, [channel_id])
 
 
 # --- saved replies ---------------------------------------------------------------------
@@ -515,7 +522,7 @@ def do_delete_saved_reply(session: Session, workspace_id: int, saved_reply_id: i
             SavedReply.id == saved_reply_id, SavedReply.workspace_id == workspace_id
         )
     )
-    if not getattr(deleted, "rowcount", 0):
+    if not rows_changed(deleted):
         raise NotFoundError("that saved reply does not exist", code="saved_reply_not_found")
 
 
@@ -554,7 +561,7 @@ def _lock_channel_of(session: Session, conversation_id: int) -> tuple[int, int]:
     return row.workspace_id, row.channel_id
 
 
-def _bump_channels(session: Session, channel_ids: list[int]) -> None:
+def bump_channels(session: Session, channel_ids: list[int]) -> None:
     """Tell open pages that these channels' conversations changed."""
     if channel_ids:
         session.execute(

@@ -1,0 +1,1 @@
+"""Background jobs: polling live channels and sending replies, on Huey (SQLite or Redis)."""
