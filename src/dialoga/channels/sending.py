@@ -36,6 +36,7 @@ from dialoga.inbox.delivery import (
 
 logger = logging.getLogger(__name__)
 RETRY_BASE_SECONDS = 30
+NOT_LIVE = "this channel has no live connection: send it on the network yourself"
 
 
 @dataclass
@@ -54,13 +55,16 @@ def send_reply(live: Live, message_id: int) -> SendOutcome:
         claimed = do_claim_delivery(session, message_id, live.clock(), live.lease)
         if claimed is None:
             return SendOutcome("not_claimed")
-        channel = session.get(Channel, claimed.channel_id)
-        assert channel is not None
-        connector = live.connector(session, channel) if _live(session, channel.id) else None
-        if connector is None:
-            do_leave_queued(session, message_id, "this channel has no live connection")
-            return SendOutcome("queued", "this channel has no live connection")
+        if not _live(session, claimed.channel_id):
+            do_leave_queued(session, message_id, NOT_LIVE)
+            return SendOutcome("queued", NOT_LIVE)
     try:
+        with transaction(live.sessions, write_lock=False) as session:
+            channel = session.get(Channel, claimed.channel_id)
+            assert channel is not None
+            connector = live.connector(session, channel)
+        if connector is None:
+            raise SendRefusedError(f"no live connector for the network {channel.network!r}")
         sent = connector.send(claimed.reply)
     except DialogaError as error:
         return _record_failure(live, claimed, error)

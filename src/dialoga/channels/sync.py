@@ -43,6 +43,10 @@ MAX_BACKOFF = timedelta(hours=1)
 PAGES_PER_RUN = 20
 
 
+class ConfigurationError(DialogaError):
+    """The channel cannot be polled as configured (no connector for its network)."""
+
+
 class LeaseLostError(DialogaError):
     """The poll's lease expired and another worker took the channel over."""
 
@@ -144,17 +148,17 @@ def poll_channel(live: Live, channel_id: int) -> PollOutcome:
     """Poll one channel if it is due and free: up to ``PAGES_PER_RUN`` pages, then record
     its health and when to poll next. Never raises for a network's failure."""
     token = secrets.token_hex(16)
-    claimed = _claim(live, channel_id, token)
-    if claimed is None:
+    cursor = _claim(live, channel_id, token)
+    if cursor is None:
         return PollOutcome(claimed=False)
-    cursor, connector = claimed
     outcome = PollOutcome(claimed=True)
     try:
+        connector = _connector_of(live, channel_id)
         more = _pull_pages(live, channel_id, token, connector, cursor, outcome)
     except LeaseLostError:
         outcome.error = "the lease expired; another worker polls the channel now"
         return outcome
-    except DialogaError as error:  # every connector and fetch error is one
+    except DialogaError as error:  # every connector, configuration and fetch error is one
         outcome.error = str(error)
         outcome.next_poll_at = _record_failure(live, channel_id, token, error)
         return outcome
@@ -162,7 +166,8 @@ def poll_channel(live: Live, channel_id: int) -> PollOutcome:
     return outcome
 
 
-def _claim(live: Live, channel_id: int, token: str) -> tuple[dict[str, Any], Connector] | None:
+def _claim(live: Live, channel_id: int, token: str) -> dict[str, Any] | None:
+    """Take the channel's lease if it is due and free; its cursor, or None."""
     now = live.clock()
     with transaction(live.sessions) as session:
         taken = session.execute(
@@ -174,15 +179,18 @@ def _claim(live: Live, channel_id: int, token: str) -> tuple[dict[str, Any], Con
         if rows_changed(taken) != 1:
             return None
         sync = session.get(ChannelSync, channel_id)
+        assert sync is not None
+        return dict(sync.cursor or {})
+
+
+def _connector_of(live: Live, channel_id: int) -> Connector:
+    with transaction(live.sessions, write_lock=False) as session:
         channel = session.get(Channel, channel_id)
-        assert sync is not None and channel is not None
+        assert channel is not None
         connector = live.connector(session, channel)
-        if connector is None:
-            sync.enabled = False
-            sync.last_error = f"no live connector for the network {channel.network!r}"
-            sync.lease_until = sync.lease_token = None
-            return None
-        return dict(sync.cursor or {}), connector
+    if connector is None:
+        raise ConfigurationError(f"no live connector for the network {channel.network!r}")
+    return connector
 
 
 def _pull_pages(

@@ -93,7 +93,6 @@ def _outgoing(session: Session, message: Message) -> OutgoingReply:
         .where(
             Message.conversation_id == message.conversation_id,
             Message.id != message.id,
-            Message.created_at <= message.created_at,
             ~Message.external_id.startswith("dialoga:"),
         )
         .order_by(Message.created_at, Message.id)
