@@ -61,11 +61,15 @@ def json_of(response: httpx.Response, what: str) -> Any:
         raise MalformedPayloadError(f"{what}: the answer is not JSON") from None
 
 
-def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
+def retry_after(
+    answer: httpx.Response | httpx.Headers, now: datetime | None = None
+) -> float | None:
     """Seconds to wait, from ``Retry-After`` (seconds or a date) or ``X-RateLimit-Reset``
-    (a Unix time, or an ISO 8601 date as Mastodon sends it); at most an hour."""
+    (a Unix time, or an ISO 8601 date as Mastodon sends it); at most an hour. ``answer``
+    is a response or just its headers (``core.fetch.Fetched.headers`` for feeds)."""
     now = now or datetime.now(UTC)
-    header = response.headers.get("retry-after") or response.headers.get("x-ratelimit-reset")
+    headers = answer.headers if isinstance(answer, httpx.Response) else answer
+    header = headers.get("retry-after") or headers.get("x-ratelimit-reset")
     if not header:
         return None
     header = header.strip()
