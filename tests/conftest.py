@@ -77,7 +77,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path / "data", ingest_batch_size=50)
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        ingest_batch_size=50,
+        embedded_worker=False,
+    )
 
 
 @pytest.fixture

@@ -31,8 +31,7 @@ from dialoga.inbox.delivery import (
 from dialoga.inbox.models import Conversation, Message
 from dialoga.inbox.work import do_reply
 from dialoga.runtime import Runtime
-
-from .live_double import Clock, ScriptedConnector, agent, live_channel, make_live, mention
+from live_double import Clock, ScriptedConnector, agent, live_channel, make_live, mention
 
 
 @pytest.fixture

@@ -24,8 +24,7 @@ from dialoga.core.db import transaction
 from dialoga.core.vault import Secret
 from dialoga.inbox.models import Message
 from dialoga.runtime import Runtime
-
-from .live_double import Clock, ScriptedConnector, live_channel, make_live, page
+from live_double import Clock, ScriptedConnector, live_channel, make_live, page
 
 
 @pytest.fixture

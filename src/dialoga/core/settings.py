@@ -25,7 +25,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
-    redis_url: str | None = None
+    redis_url: str | None = None  # the job queue; without it, SQLite in the data directory
+    embedded_worker: bool = True  # without Redis, ``dialoga serve`` consumes jobs itself
+    worker_threads: int = 2
     host: str = "127.0.0.1"
     port: int = 8000
     ingest_batch_size: int = 5000

@@ -22,6 +22,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from dialoga import __version__
 from dialoga.core.clock import utcnow
 from dialoga.inbox.housekeeping import run_housekeeping
+from dialoga.jobs.queue import EmbeddedConsumer, consumer_options
+from dialoga.jobs.tasks import Jobs, build_jobs
 from dialoga.runtime import Runtime
 from dialoga.web.deps import SignInRequired, signin_location
 from dialoga.web.routes import (
@@ -51,8 +53,10 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(runtime: Runtime) -> FastAPI:
     """The web application for ``runtime``'s database."""
-    app = FastAPI(title="Dialoga", version=__version__, lifespan=_clockwork(runtime))
+    jobs = build_jobs(runtime)
+    app = FastAPI(title="Dialoga", version=__version__, lifespan=_clockwork(runtime, jobs))
     app.state.runtime = runtime
+    app.state.jobs = jobs
     app.add_middleware(
         SessionMiddleware,
         secret_key=runtime.session_secret(),
@@ -88,10 +92,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     return app
 
 
-def _clockwork(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _clockwork(
+    runtime: Runtime, jobs: Jobs
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """While the app serves, run the inbox's housekeeping every so often (SLA breaches,
     snoozes that end); ``DIALOGA_HOUSEKEEPING_SECONDS=0`` leaves it to ``dialoga sla
-    check`` or a worker."""
+    check`` or a worker. Without Redis, the job consumer runs here too, in threads
+    (``DIALOGA_EMBEDDED_WORKER=false`` leaves it to ``dialoga worker``)."""
     every = runtime.settings.housekeeping_seconds
 
     async def tick() -> None:
@@ -105,11 +112,23 @@ def _clockwork(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextMana
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(tick()) if every > 0 else None
+        consumer = _embedded_consumer(runtime, jobs)
         yield
         if task is not None:
             task.cancel()
+        if consumer is not None:
+            await run_in_threadpool(consumer.stop, graceful=True)
 
     return lifespan
+
+
+def _embedded_consumer(runtime: Runtime, jobs: Jobs) -> EmbeddedConsumer | None:
+    settings = runtime.settings
+    if settings.redis_url or not settings.embedded_worker:
+        return None
+    consumer = EmbeddedConsumer(jobs.huey, **consumer_options(settings.worker_threads))
+    consumer.start()
+    return consumer
 
 
 def _answer_errors(app: FastAPI) -> None:

@@ -19,6 +19,7 @@ from dialoga.accounts.access import WRITERS, access_workspace
 from dialoga.accounts.actions import ROLES
 from dialoga.accounts.models import Member, User, Workspace
 from dialoga.core.errors import NotFoundError, PermissionDeniedError
+from dialoga.jobs.tasks import Jobs
 from dialoga.runtime import Runtime
 from dialoga.web.security import CSRF_FIELD, check_csrf, signed_in_user
 
@@ -38,6 +39,12 @@ def runtime_of(request: Request) -> Runtime:
     """The runtime the app was built with."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+def jobs_of(request: Request) -> Jobs:
+    """The job queue the app enqueues on (sends after a reply, polls after a connect)."""
+    jobs: Jobs = request.app.state.jobs
+    return jobs
 
 
 async def require_csrf(request: Request) -> None:

@@ -47,7 +47,7 @@ from dialoga.inbox.work import (
     do_save_reply,
     do_snooze,
 )
-from dialoga.web.deps import CSRF_HEADER, runtime_of
+from dialoga.web.deps import CSRF_HEADER, jobs_of, runtime_of
 from dialoga.web.routes.api import CallerDep, workspace_of
 from dialoga.web.security import check_csrf
 
@@ -156,14 +156,13 @@ def reply(
         if warnings:
             content = {"detail": "the reply is not personal", "warnings": warnings}
             return JSONResponse(status_code=409, content=content)
-    return Created(
-        id=_act(
-            request,
-            who,
-            conversation_id,
-            lambda session, c: do_reply(session, c.id, who.user_id, body.text, utcnow()),
-        )
-    )
+
+    def act(session: Session, conversation: Conversation) -> int:
+        message_id = do_reply(session, conversation.id, who.user_id, body.text, utcnow())
+        jobs_of(request).send_after_commit(session, message_id)
+        return message_id
+
+    return Created(id=_act(request, who, conversation_id, act))
 
 
 def _warnings(request: Request, who: Writer, conversation_id: int, text: str) -> list[str]:

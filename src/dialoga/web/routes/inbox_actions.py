@@ -41,7 +41,7 @@ from dialoga.inbox.work import (
     do_resolve,
     do_snooze,
 )
-from dialoga.web.deps import CsrfDep, MemberContext, WriterDep, runtime_of
+from dialoga.web.deps import CsrfDep, MemberContext, WriterDep, jobs_of, runtime_of
 from dialoga.web.routes.inbox import conversation_context
 from dialoga.web.templating import page
 
@@ -117,7 +117,8 @@ def reply(
                 return page(request, "conversation.html", context, ctx.user)
 
     def act(session: Session, conversation: Conversation) -> None:
-        do_reply(session, conversation.id, ctx.user.id, text, utcnow())
+        message_id = do_reply(session, conversation.id, ctx.user.id, text, utcnow())
+        jobs_of(request).send_after_commit(session, message_id)
 
     return _act(request, ctx, conversation_id, act, draft=text)
 

@@ -1,0 +1,1 @@
+"""Bluesky (AT Protocol): mentions, replies and quotes in, replies out, followers swept daily."""
