@@ -12,10 +12,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
+from dialoga.cli_common import console
+from dialoga.cli_common import fail as _fail
+from dialoga.cli_common import ready_runtime as _ready_runtime
+from dialoga.cli_live import channel_app, run_worker
 from dialoga.core.errors import DialogaError
-from dialoga.runtime import Runtime
 
 if TYPE_CHECKING:
     from dialoga.audience.summary import AuditSummary
@@ -51,25 +53,8 @@ app.add_typer(credentials_app, name="credentials")
 webhook_app = typer.Typer(help="Inbound webhooks of a channel.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(sla_app, name="sla")
+app.add_typer(channel_app, name="channel")
 app.add_typer(models_app, name="models")
-console = Console(stderr=True)
-
-
-def _ready_runtime() -> Runtime:
-    """The runtime from the environment, its database schema brought up to date."""
-    runtime = Runtime.from_env()
-    try:
-        runtime.upgrade_database()
-    except OperationalError as error:
-        raise _fail(
-            DialogaError(f"cannot open the database {runtime.safe_database_url}: {error.orig}")
-        ) from None
-    return runtime
-
-
-def _fail(error: DialogaError) -> typer.Exit:
-    console.print(f"[bold red]Error:[/] {error}", highlight=False)
-    return typer.Exit(code=2)
 
 
 @db_app.command("upgrade")
@@ -413,6 +398,15 @@ def models_retrain(workspace: Annotated[str, typer.Option(help="Workspace slug."
         console.print(f"No corrections in {workspace!r} yet: it reads with the shipped models.")
     for head, examples in summary.examples.items():
         console.print(f"{head}: learned from {examples:,} corrections.")
+
+
+@app.command("worker")
+def worker(
+    workers: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 2,
+    processes: Annotated[bool, typer.Option(help="Run them in processes, not threads.")] = False,
+) -> None:
+    """Consume the job queue (Redis with DIALOGA_REDIS_URL): polls and sends."""
+    run_worker(workers, processes)
 
 
 @app.command("serve")

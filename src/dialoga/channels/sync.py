@@ -98,9 +98,16 @@ def check_interval(seconds: int) -> None:
 
 
 def do_connect_live(
-    session: Session, channel: Channel, interval_seconds: int, now: datetime
+    session: Session,
+    channel: Channel,
+    interval_seconds: int,
+    now: datetime,
+    config: dict[str, Any] | None = None,
 ) -> ChannelSync:
-    """Start (or restart) polling ``channel`` every ``interval_seconds``, from now."""
+    """Start (or restart) polling ``channel`` every ``interval_seconds``, from now, with
+    ``config`` (instance URL, feeds, mailbox) when given."""
+    if config is not None:
+        channel.config = dict(config)
     sync = session.get(ChannelSync, channel.id)
     if sync is None:
         sync = ChannelSync(channel_id=channel.id, workspace_id=channel.workspace_id, cursor={})
@@ -111,6 +118,13 @@ def do_connect_live(
     sync.next_poll_at = now
     session.flush()
     return sync
+
+
+def do_poll_soon(session: Session, channel_id: int, now: datetime) -> None:
+    """Make the channel's next poll due now (a person asked for it)."""
+    session.execute(
+        update(ChannelSync).where(ChannelSync.channel_id == channel_id).values(next_poll_at=now)
+    )
 
 
 def do_pause_live(session: Session, channel_id: int) -> None:
