@@ -110,7 +110,9 @@ def _joined(chunks: list[bytes], size: int) -> bytes | None:
     return None if size > MAX_MESSAGE_BYTES else b"".join(chunks)
 
 
-def parse_message(data: bytes, source: str, line: int, brand: frozenset[str]) -> Parsed:
+def parse_message(
+    data: bytes, source: str, line: int, brand: frozenset[str]
+) -> NormalizedMessage | Rejection:
     """One message's bytes as a normalized e-mail, or the reason it cannot be one."""
     try:
         message = BytesParser(policy=policy.default).parsebytes(data)

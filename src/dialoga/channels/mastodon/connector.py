@@ -41,6 +41,7 @@ FOLLOWER_SWEEP_EVERY = timedelta(days=1)
 CLIENT_NAME = "Dialoga"
 SCOPES = "read write"
 OUT_OF_BAND = "urn:ietf:wg:oauth:2.0:oob"
+EARLIEST = "0"  # a notification id before every other
 
 
 class MastodonConnector:
@@ -118,9 +119,10 @@ def _mentions(
     """The page of mentions after the cursor's; True when that page was full."""
     since = _text(state.get("notifications_since"))
     messages, ids = parse.read_notifications(api.notifications(since), brand)
-    newest = parse.newest_id(ids, since)
-    if newest is not None:
-        state["notifications_since"] = newest
+    # after a first poll that found nothing, page forward from the very first mention:
+    # everything that arrives from now on is new, and none of it may be skipped
+    newest = parse.newest_id(ids, since) or EARLIEST
+    state["notifications_since"] = newest
     return messages, since is not None and len(ids) >= NOTIFICATIONS_PAGE
 
 

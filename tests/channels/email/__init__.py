@@ -1,0 +1,1 @@
+"""Tests of the e-mail connector, against real mail servers on loopback."""
