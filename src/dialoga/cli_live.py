@@ -223,4 +223,5 @@ def run_worker(workers: int, processes: bool) -> None:
             "(stop `dialoga serve`'s embedded worker with DIALOGA_EMBEDDED_WORKER=false)."
         )
     jobs = build_jobs(runtime)
+    console.print(f"Caught up: {jobs.catch_up()}")
     jobs.huey.create_consumer(**consumer_options(workers, processes=processes)).run()

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None  # the job queue; without it, SQLite in the data directory
     embedded_worker: bool = True  # without Redis, ``dialoga serve`` consumes jobs itself
     worker_threads: int = 2
+    job_lease_seconds: int = 300  # a worker killed mid-poll or mid-send holds it this long
     host: str = "127.0.0.1"
     port: int = 8000
     ingest_batch_size: int = 5000

@@ -50,6 +50,11 @@ class Jobs:
     send: Any
     dispatch: Any
 
+    def catch_up(self) -> Dispatched:
+        """What a starting consumer does first: enqueue every poll and send that is due
+        now (work a killed worker left behind), not waiting for the minute's dispatcher."""
+        return dispatch_due(self.live, self.poll, self.send, overdue=timedelta(0))
+
     def enqueue_poll(self, channel_id: int) -> None:
         self.poll(channel_id)
 
@@ -68,7 +73,12 @@ class Jobs:
 def build_jobs(runtime: Runtime, huey: Huey | None = None, live: Live | None = None) -> Jobs:
     """Register the tasks on ``huey`` (by default the queue the settings name)."""
     queue = huey or make_huey(runtime.settings)
-    bound = live or Live(runtime.sessions, runtime.vault, policy_from(runtime.settings))
+    bound = live or Live(
+        runtime.sessions,
+        runtime.vault,
+        policy_from(runtime.settings),
+        lease=timedelta(seconds=runtime.settings.job_lease_seconds),
+    )
 
     def run_poll(channel_id: int) -> None:
         outcome = poll_channel(bound, channel_id)
@@ -91,12 +101,14 @@ def build_jobs(runtime: Runtime, huey: Huey | None = None, live: Live | None = N
     return Jobs(queue, bound, poll, send, dispatch)
 
 
-def dispatch_due(live: Live, poll: Any, send: Any) -> Dispatched:
-    """Enqueue overdue polls and due sends; settle sends whose worker died."""
+def dispatch_due(
+    live: Live, poll: Any, send: Any, overdue: timedelta = OVERDUE
+) -> Dispatched:
+    """Enqueue polls ``overdue`` and due sends; settle sends whose worker died."""
     now = live.clock()
     with transaction(live.sessions) as session:
         again, failed = do_expire_sends(session, now, sends_idempotently)
-        channels = due_channels(session, now - OVERDUE)
+        channels = due_channels(session, now - overdue)
         messages = due_deliveries(session, now)
     for channel_id in channels:
         poll(channel_id)

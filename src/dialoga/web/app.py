@@ -127,6 +127,7 @@ def _embedded_consumer(runtime: Runtime, jobs: Jobs) -> EmbeddedConsumer | None:
     if settings.redis_url or not settings.embedded_worker:
         return None
     consumer = EmbeddedConsumer(jobs.huey, **consumer_options(settings.worker_threads))
+    jobs.catch_up()
     consumer.start()
     return consumer
 
