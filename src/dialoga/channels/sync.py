@@ -65,15 +65,18 @@ class Live:
 
     def connector(self, session: Session, channel: Channel) -> Connector | None:
         """The channel's connector with its credentials, or None for a network without one."""
+        return self.build(channel.network, self.context(session, channel))
+
+    def context(self, session: Session, channel: Channel) -> ConnectorContext:
+        """What the channel's connector is built from, its credentials opened."""
         secret = credentials_of(session, channel, self.vault)
-        context = ConnectorContext(
+        return ConnectorContext(
             config=channel.config or {},
             credentials=dict(secret.fields) if secret else {},
             fetch_policy=self.fetch_policy,
             handle=channel.handle,
             clock=self.clock,
         )
-        return self.build(channel.network, context)
 
 
 @dataclass
@@ -162,13 +165,15 @@ def poll_channel(live: Live, channel_id: int) -> PollOutcome:
     """Poll one channel if it is due and free: up to ``PAGES_PER_RUN`` pages, then record
     its health and when to poll next. Never raises for a network's failure."""
     token = secrets.token_hex(16)
-    cursor = _claim(live, channel_id, token)
-    if cursor is None:
+    claimed = _claim(live, channel_id, token)
+    if claimed is None:
         return PollOutcome(claimed=False)
     outcome = PollOutcome(claimed=True)
     try:
-        connector = _connector_of(live, channel_id)
-        more = _pull_pages(live, channel_id, token, connector, cursor, outcome)
+        connector = live.build(claimed.network, claimed.context)
+        if connector is None:
+            raise ConfigurationError(f"no live connector for the network {claimed.network!r}")
+        more = _pull_pages(live, channel_id, token, connector, claimed.cursor, outcome)
     except LeaseLostError:
         outcome.error = "the lease expired; another worker polls the channel now"
         return outcome
@@ -180,8 +185,16 @@ def poll_channel(live: Live, channel_id: int) -> PollOutcome:
     return outcome
 
 
-def _claim(live: Live, channel_id: int, token: str) -> dict[str, Any] | None:
-    """Take the channel's lease if it is due and free; its cursor, or None."""
+@dataclass(frozen=True)
+class _Claimed:
+    network: str
+    context: ConnectorContext
+    cursor: dict[str, Any]
+
+
+def _claim(live: Live, channel_id: int, token: str) -> _Claimed | None:
+    """Take the channel's lease if it is due and free: its network, and its connector's
+    context with the cursor; None when it is not due or taken."""
     now = live.clock()
     with transaction(live.sessions) as session:
         taken = session.execute(
@@ -193,18 +206,9 @@ def _claim(live: Live, channel_id: int, token: str) -> dict[str, Any] | None:
         if rows_changed(taken) != 1:
             return None
         sync = session.get(ChannelSync, channel_id)
-        assert sync is not None
-        return dict(sync.cursor or {})
-
-
-def _connector_of(live: Live, channel_id: int) -> Connector:
-    with transaction(live.sessions, write_lock=False) as session:
         channel = session.get(Channel, channel_id)
-        assert channel is not None
-        connector = live.connector(session, channel)
-    if connector is None:
-        raise ConfigurationError(f"no live connector for the network {channel.network!r}")
-    return connector
+        assert sync is not None and channel is not None
+        return _Claimed(channel.network, live.context(session, channel), dict(sync.cursor or {}))
 
 
 def _pull_pages(
@@ -218,7 +222,8 @@ def _pull_pages(
     """Poll and store pages until none is waiting; True when pages remain after the run."""
     for _ in range(PAGES_PER_RUN):
         page = connector.poll(cursor)
-        _store_page(live, channel_id, token, page, connector.renewed_credentials)
+        if page.messages or page.profiles or page.cursor != cursor or connector.renewed_credentials:
+            _store_page(live, channel_id, token, page, connector.renewed_credentials)
         connector.renewed_credentials = None
         outcome.pages += 1
         outcome.messages += len(page.messages)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -108,14 +110,21 @@ class GuardedTransport(httpx.HTTPTransport):
     through ``GuardedNetwork`` (TLS still verifies the original host name)."""
 
     def __init__(self, policy: FetchPolicy) -> None:
-        super().__init__()
+        super().__init__(verify=tls_context())
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(), network_backend=GuardedNetwork(policy)
+            ssl_context=tls_context(), network_backend=GuardedNetwork(policy)
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         check_url(str(request.url))
         return super().handle_request(request)
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of every fetch (system CAs, verified host names), built once:
+    loading the CA bundle costs tens of milliseconds, too much for each poll."""
+    return httpx.create_ssl_context()
 
 
 def guarded_client(policy: FetchPolicy, **options: Any) -> httpx.Client:
