@@ -100,7 +100,9 @@ def test_a_refused_reply_fails_with_its_reason_and_keeps_its_text(
     assert stored.text == "Grazie Laura, ci pensiamo noi."
 
     with transaction(runtime.sessions) as session:
-        assert do_queue_again(session, message_id, clock())
+        conversation = _message(runtime, message_id).conversation_id
+        assert not do_queue_again(session, conversation + 1, message_id, clock())
+        assert do_queue_again(session, conversation, message_id, clock())
     network.send_error = None
     assert (
         send_reply(make_live(runtime.sessions, runtime.vault, network, clock), message_id).state

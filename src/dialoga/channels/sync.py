@@ -137,6 +137,15 @@ def do_pause_live(session: Session, channel_id: int) -> None:
     )
 
 
+def do_resume_live(session: Session, channel_id: int, now: datetime) -> None:
+    """Poll a paused channel again, from its kept cursor, starting now."""
+    session.execute(
+        update(ChannelSync)
+        .where(ChannelSync.channel_id == channel_id)
+        .values(enabled=True, next_poll_at=now)
+    )
+
+
 def due_channels(session: Session, now: datetime, limit: int = 500) -> list[int]:
     """Channels whose poll is due and that no live worker holds."""
     return list(

@@ -44,6 +44,7 @@ class ThreadMessage:
     intent: str | None
     spam: float | None
     delivery: str | None
+    delivery_error: str | None
     url: str | None
 
 
@@ -93,6 +94,7 @@ def conversation_detail(
             Message.intent,
             Message.spam,
             Message.delivery,
+            Message.delivery_error,
             Message.url,
         )
         .outerjoin(Identity, Identity.id == Message.author_identity_id)

@@ -180,12 +180,14 @@ def do_leave_queued(session: Session, message_id: int, reason: str) -> None:
     )
 
 
-def do_queue_again(session: Session, message_id: int, now: datetime) -> bool:
-    """A person asks to send a failed (or parked) reply again, now."""
+def do_queue_again(session: Session, conversation_id: int, message_id: int, now: datetime) -> bool:
+    """A person asks to send a failed (or parked) reply of the conversation again, now;
+    False when there is no such reply waiting."""
     queued = session.execute(
         update(Message)
         .where(
             Message.id == message_id,
+            Message.conversation_id == conversation_id,
             Message.direction == "outbound",
             Message.delivery.in_(("failed", "queued")),
         )

@@ -101,9 +101,7 @@ def build_jobs(runtime: Runtime, huey: Huey | None = None, live: Live | None = N
     return Jobs(queue, bound, poll, send, dispatch)
 
 
-def dispatch_due(
-    live: Live, poll: Any, send: Any, overdue: timedelta = OVERDUE
-) -> Dispatched:
+def dispatch_due(live: Live, poll: Any, send: Any, overdue: timedelta = OVERDUE) -> Dispatched:
     """Enqueue polls ``overdue`` and due sends; settle sends whose worker died."""
     now = live.clock()
     with transaction(live.sessions) as session:

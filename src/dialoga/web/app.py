@@ -33,6 +33,7 @@ from dialoga.web.routes import (
     api_rules,
     audience,
     auth,
+    channels,
     home,
     hooks,
     inbox,
@@ -77,6 +78,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         invitations,
         rules,
         audience,
+        channels,
     )
     for module in (*pages, api, api_actions, api_rules, api_audience, hooks):
         app.include_router(module.router)

@@ -22,6 +22,7 @@ from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.core.errors import DialogaError, NotFoundError
 from dialoga.inbox.context import reply_warnings
+from dialoga.inbox.delivery import do_queue_again
 from dialoga.inbox.models import Conversation
 from dialoga.inbox.reading_work import do_correct_reading
 from dialoga.inbox.work import (
@@ -226,6 +227,18 @@ def reopen(request: Request, ctx: WriterDep, conversation_id: int) -> Response:
     def act(session: Session, conversation: Conversation) -> None:
         check_reopen(conversation)
         do_reopen(session, conversation.id, ctx.user.id, utcnow())
+
+    return _act(request, ctx, conversation_id, act)
+
+
+@router.post("/messages/{message_id}/send-again", response_model=None)
+def send_again(request: Request, ctx: WriterDep, conversation_id: int, message_id: int) -> Response:
+    """Queue a reply that failed to send (its text as written) and send it now."""
+
+    def act(session: Session, conversation: Conversation) -> None:
+        if not do_queue_again(session, conversation.id, message_id, utcnow()):
+            raise HTTPException(status_code=404, detail="no such reply waiting to be sent")
+        jobs_of(request).send_after_commit(session, message_id)
 
     return _act(request, ctx, conversation_id, act)
 
