@@ -26,6 +26,7 @@ from dialoga.channels.base import (
 )
 
 MAX_WAIT_SECONDS = 3600.0
+RESET_HEADERS = ("retry-after", "x-ratelimit-reset", "ratelimit-reset")
 
 
 def request(
@@ -64,12 +65,13 @@ def json_of(response: httpx.Response, what: str) -> Any:
 def retry_after(
     answer: httpx.Response | httpx.Headers, now: datetime | None = None
 ) -> float | None:
-    """Seconds to wait, from ``Retry-After`` (seconds or a date) or ``X-RateLimit-Reset``
-    (a Unix time, or an ISO 8601 date as Mastodon sends it); at most an hour. ``answer``
-    is a response or just its headers (``core.fetch.Fetched.headers`` for feeds)."""
+    """Seconds to wait, from ``Retry-After`` (seconds or a date), ``X-RateLimit-Reset``
+    (a Unix time, or an ISO 8601 date as Mastodon sends it) or ``RateLimit-Reset`` (as
+    Bluesky names it); at most an hour. ``answer`` is a response or just its headers
+    (``core.fetch.Fetched.headers`` for feeds)."""
     now = now or datetime.now(UTC)
     headers = answer.headers if isinstance(answer, httpx.Response) else answer
-    header = headers.get("retry-after") or headers.get("x-ratelimit-reset")
+    header = next((headers[name] for name in RESET_HEADERS if headers.get(name)), None)
     if not header:
         return None
     header = header.strip()

@@ -151,6 +151,16 @@ def test_an_empty_page_keeps_the_cursor() -> None:
     assert page.cursor == cursor and page.messages == [] and page.more is False
 
 
+def test_after_an_empty_first_poll_every_later_mention_is_read_from_the_first() -> None:
+    with respx.mock(assert_all_called=True) as router:
+        route = router.get(f"{BASE}/api/v1/notifications")
+        route.side_effect = [httpx.Response(200, json=[]), httpx.Response(200, json=[])]
+        first = connector().poll(swept({"account_id": BRAND}))
+        connector().poll(first.cursor)
+    assert "min_id" not in route.calls[0].request.url.params  # the newest page, once
+    assert route.calls[1].request.url.params["min_id"] == "0"  # then forward from the start
+
+
 def test_followers_are_swept_at_most_once_a_day() -> None:
     cursor = swept({"account_id": BRAND, "notifications_since": "4125"})
     with respx.mock(assert_all_called=False) as router:

@@ -50,14 +50,6 @@ class _TokenRefusedError(Exception):
     """The server refused the bearer token: renew the session (never leaves this module)."""
 
 
-def _name_rate_limit_reset(response: httpx.Response) -> None:
-    """Bluesky sends its reset time as ``RateLimit-Reset`` (a Unix time, IETF draft
-    naming); ``channels.http.retry_after`` reads ``X-RateLimit-Reset``, so name it so."""
-    reset = response.headers.get("ratelimit-reset")
-    if response.status_code == 429 and reset and "x-ratelimit-reset" not in response.headers:
-        response.headers["x-ratelimit-reset"] = reset
-
-
 class BlueskyClient:
     """One account's XRPC calls on its service; use it in ``with``."""
 
@@ -74,9 +66,7 @@ class BlueskyClient:
         self._login = login
         self._on_session = on_session
         self._http = guarded_client(
-            policy,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            event_hooks={"response": [_name_rate_limit_reset]},
+            policy, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
         )
 
     def __enter__(self) -> BlueskyClient:
