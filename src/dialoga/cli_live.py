@@ -19,14 +19,12 @@ from rich.table import Table
 from sqlalchemy import select
 
 from dialoga.channels.base import NormalizedAuthor
-from dialoga.channels.connectors import LIVE_NETWORKS, connector_for
-from dialoga.channels.context import ConnectorContext
+from dialoga.channels.connectors import LIVE_NETWORKS
 from dialoga.channels.models import Channel, ChannelSync
 from dialoga.cli_common import console, fail, ready_runtime
 from dialoga.core.clock import utcnow
 from dialoga.core.errors import DialogaError, ValidationError
 from dialoga.core.fetch import policy_from
-from dialoga.core.vault import Secret
 from dialoga.runtime import Runtime
 
 channel_app = typer.Typer(help="Live channels: connect, health, poll.", no_args_is_help=True)
@@ -94,29 +92,16 @@ def _connect(
     interval: int,
 ) -> None:
     from dialoga.accounts.queries import workspace_by_slug
-    from dialoga.channels.actions import check_channel_for, do_get_or_create_channel
-    from dialoga.channels.credentials import do_set_credentials
-    from dialoga.channels.sync import check_interval, do_connect_live
+    from dialoga.channels.setup import LiveSetup, check_live_setup, do_connect_channel
     from dialoga.core.db import transaction
     from dialoga.jobs.tasks import build_jobs
 
-    if network not in LIVE_NETWORKS:
-        raise ValidationError(f"no live connector for {network!r}: {', '.join(LIVE_NETWORKS)}")
-    check_interval(interval)
-    policy = policy_from(runtime.settings)
-    # building the connector checks the settings (addresses, feeds) before anything is kept
-    connector_for(network, ConnectorContext(config, fields, policy, handle))
+    setup = LiveSetup(network, name, config, fields, handle, interval)
+    check_live_setup(setup, policy_from(runtime.settings))
     jobs = build_jobs(runtime)
     with transaction(runtime.sessions) as session:
         found = workspace_by_slug(session, workspace)
-        check_channel_for(session, found.id, name, network)
-        channel = do_get_or_create_channel(
-            session, found.id, name, network, actor="cli", handle=handle
-        )
-        channel.handle = handle or channel.handle
-        if fields:
-            do_set_credentials(session, channel, Secret(fields), runtime.vault, actor="cli")
-        do_connect_live(session, channel, interval, utcnow(), config)
+        channel = do_connect_channel(session, found.id, setup, runtime.vault, utcnow(), actor="cli")
         jobs.poll_after_commit(session, channel.id)
 
 

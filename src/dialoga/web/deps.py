@@ -15,7 +15,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from dialoga.accounts.access import WRITERS, access_workspace
+from dialoga.accounts.access import MANAGERS, WRITERS, access_workspace
 from dialoga.accounts.actions import ROLES
 from dialoga.accounts.models import Member, User, Workspace
 from dialoga.core.errors import NotFoundError, PermissionDeniedError
@@ -110,8 +110,15 @@ def writing_member(request: Request, slug: str, user: UserDep) -> MemberContext:
         return member_access(session, user, slug, WRITERS)
 
 
+def managing_member(request: Request, slug: str, user: UserDep) -> MemberContext:
+    """An owner or admin of the URL's workspace (403 for other members)."""
+    with runtime_of(request).sessions() as session:
+        return member_access(session, user, slug, MANAGERS)
+
+
 MemberDep = Annotated[MemberContext, Depends(any_member)]
 WriterDep = Annotated[MemberContext, Depends(writing_member)]
+ManagerDep = Annotated[MemberContext, Depends(managing_member)]
 CsrfDep = Depends(require_csrf)
 
 

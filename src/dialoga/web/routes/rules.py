@@ -35,8 +35,7 @@ from dialoga.inbox.routing_actions import (
     rule_of_workspace,
 )
 from dialoga.understand.reading import INTENTS, SENTIMENTS
-from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, runtime_of
-from dialoga.web.routes.settings import ManagerDep
+from dialoga.web.deps import CsrfDep, ManagerDep, MemberContext, MemberDep, runtime_of
 from dialoga.web.templating import page
 
 router = APIRouter(prefix="/w/{slug}/rules", dependencies=[CsrfDep])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -50,19 +50,10 @@ from dialoga.understand.actions import (
 )
 from dialoga.understand.queries import SUPPORTED_LANGUAGES, Understanding, understanding_setting
 from dialoga.understand.reading import TIERS
-from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, UserDep, member_access, runtime_of
+from dialoga.web.deps import CsrfDep, ManagerDep, MemberContext, MemberDep, runtime_of
 from dialoga.web.templating import page
 
 router = APIRouter(prefix="/w/{slug}/settings", dependencies=[CsrfDep])
-
-
-def managing_member(request: Request, slug: str, user: UserDep) -> MemberContext:
-    """An owner or admin of the URL's workspace (403 for other members)."""
-    with runtime_of(request).sessions() as session:
-        return member_access(session, user, slug, MANAGERS)
-
-
-ManagerDep = Annotated[MemberContext, Depends(managing_member)]
 
 
 def settings_page(
