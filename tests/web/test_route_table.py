@@ -162,7 +162,7 @@ def _routes(runtime: Runtime) -> list[tuple[str, str]]:
 
 
 def _fill(path: str, slug: str, ids: dict[str, int]) -> str:
-    filled = path.replace("{slug}", slug)
+    filled = path.replace("{slug}", slug).replace("{network}", "rss")  # not an object
     for name, value in ids.items():
         filled = filled.replace("{" + name + "}", str(value))
     assert "{" not in filled, f"{path}: teach this test the parameters of this route"

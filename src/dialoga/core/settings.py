@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     job_lease_seconds: int = 300  # a worker killed mid-poll or mid-send holds it this long
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str | None = None  # how browsers reach Dialoga (OAuth callbacks behind a proxy)
     ingest_batch_size: int = 5000
     secret_key: str | None = None
     secure_cookies: bool = False

@@ -34,6 +34,7 @@ from dialoga.web.routes import (
     audience,
     auth,
     channels,
+    channels_connect,
     home,
     hooks,
     inbox,
@@ -79,6 +80,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         rules,
         audience,
         channels,
+        channels_connect,
     )
     for module in (*pages, api, api_actions, api_rules, api_audience, hooks):
         app.include_router(module.router)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from dialoga.accounts.access import MANAGERS
 from dialoga.channels.models import ChannelSync
 from dialoga.channels.queries import channel_of_workspace, live_channels
 from dialoga.channels.sync import do_pause_live, do_poll_soon, do_resume_live
@@ -18,6 +19,7 @@ from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.core.errors import NotFoundError
 from dialoga.web.deps import CsrfDep, MemberDep, WriterDep, jobs_of, runtime_of
+from dialoga.web.routes.channels_connect import FORMS
 from dialoga.web.templating import page
 
 router = APIRouter(prefix="/w/{slug}/channels", dependencies=[CsrfDep])
@@ -28,7 +30,13 @@ def channels(request: Request, ctx: MemberDep) -> HTMLResponse:
     """Every live channel of the workspace and how it is doing."""
     with runtime_of(request).sessions() as session:
         rows = live_channels(session, ctx.workspace.id)
-    return page(request, "channels.html", {"ctx": ctx, "rows": rows}, ctx.user)
+    context = {
+        "ctx": ctx,
+        "rows": rows,
+        "can_manage": ctx.member.role in MANAGERS,
+        "networks": tuple(FORMS),
+    }
+    return page(request, "channels.html", context, ctx.user)
 
 
 def _change(request: Request, ctx: WriterDep, channel_id: int, change: str) -> RedirectResponse:
