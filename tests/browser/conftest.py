@@ -204,11 +204,14 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextmanager
-def serve_demo_copy(template: str, directory: Path) -> Iterator[LiveServer]:
+def serve_demo_copy(template: str, directory: Path, **settings: object) -> Iterator[LiveServer]:
     """Serve a fresh copy of the demo database ``template`` (files under ``directory``)
-    until the block ends; each copy is a database of its own."""
+    until the block ends; each copy is a database of its own. ``settings`` override the
+    defaults (the embedded job worker runs, as in ``dialoga serve``)."""
     url = _copy_database(template, directory)
-    runtime = Runtime.from_settings(Settings(database_url=url, data_dir=directory / "data"))
+    runtime = Runtime.from_settings(
+        Settings(database_url=url, data_dir=directory / "data", **settings)  # type: ignore[arg-type]
+    )
     try:
         with serve(runtime) as server:
             yield server
