@@ -44,6 +44,11 @@ def _sync(sessions: sessionmaker[Session], channel: Channel) -> ChannelSync:
         return found
 
 
+def _due(runtime: Runtime, clock: Clock) -> list[int]:
+    with runtime.sessions() as session:
+        return due_channels(session, clock())
+
+
 def _external_ids(sessions: sessionmaker[Session]) -> list[str]:
     with sessions() as session:
         return sorted(session.scalars(select(Message.external_id)))
@@ -77,10 +82,10 @@ def test_a_channel_not_due_or_held_by_another_worker_is_not_polled(
         session.execute(
             update(ChannelSync).values(lease_token="other", lease_until=clock() + timedelta(1))
         )
-    assert due_channels(runtime.sessions(), clock()) == []
+    assert _due(runtime, clock) == []
     assert not poll_channel(live, channel.id).claimed
     clock.advance(days=2)  # the other worker died: its lease runs out
-    assert due_channels(runtime.sessions(), clock()) == [channel.id]
+    assert _due(runtime, clock) == [channel.id]
     assert poll_channel(live, channel.id).claimed
 
 
@@ -128,7 +133,7 @@ def test_refused_credentials_stop_polling_until_they_are_set_again(
     poll_channel(live, channel.id)
     assert _sync(runtime.sessions, channel).health == "needs_reauth"
     clock.advance(days=1)
-    assert due_channels(runtime.sessions(), clock()) == []
+    assert _due(runtime, clock) == []
     assert not poll_channel(live, channel.id).claimed
 
     with transaction(runtime.sessions) as session:
