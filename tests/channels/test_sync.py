@@ -220,3 +220,17 @@ def test_a_network_without_a_connector_is_recorded_not_retried_in_a_loop(
     assert outcome.error and "no live connector" in outcome.error
     sync = _sync(runtime.sessions, channel)
     assert sync.health == "degraded" and sync.next_poll_at > clock()
+
+
+def test_a_source_partly_failing_is_degraded_but_its_pages_are_kept(
+    runtime: Runtime, channel: Channel, clock: Clock
+) -> None:
+    partial = page(range(1, 3))
+    partial.problems = ["https://dead.example/feed: the site answered 404"]
+    network = ScriptedConnector([partial])
+    outcome = poll_channel(make_live(runtime.sessions, runtime.vault, network, clock), channel.id)
+    assert outcome.messages == 2 and outcome.problems == partial.problems
+    sync = _sync(runtime.sessions, channel)
+    assert sync.health == "degraded" and "404" in (sync.last_error or "")
+    assert sync.failures == 0 and sync.next_poll_at == clock() + timedelta(seconds=60)
+    assert _external_ids(runtime.sessions) == ["s-1", "s-2"]

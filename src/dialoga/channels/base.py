@@ -8,7 +8,7 @@ and the audience store take nothing else. Importers and parsers import only this
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any, Literal, Protocol
@@ -161,12 +161,15 @@ class Poll:
 
     ``cursor`` is stored in the transaction that stores the messages, so a poll killed
     half-way is simply done again. ``more``: another page is waiting right now.
+    ``problems``: parts of the source that failed while the rest was read (one dead feed
+    of several): the channel shows them as trouble, and polling goes on.
     """
 
     messages: list[NormalizedMessage]
     profiles: list[NormalizedProfile]
     cursor: dict[str, Any]
     more: bool = False
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

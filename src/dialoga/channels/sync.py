@@ -87,6 +87,7 @@ class PollOutcome:
     pages: int = 0
     messages: int = 0
     profiles: int = 0
+    problems: list[str] = field(default_factory=list)
     error: str | None = None
     next_poll_at: datetime | None = None
 
@@ -190,7 +191,7 @@ def poll_channel(live: Live, channel_id: int) -> PollOutcome:
         outcome.error = str(error)
         outcome.next_poll_at = _record_failure(live, channel_id, token, error)
         return outcome
-    outcome.next_poll_at = _record_success(live, channel_id, token, more)
+    outcome.next_poll_at = _record_success(live, channel_id, token, more, outcome.problems)
     return outcome
 
 
@@ -237,6 +238,7 @@ def _pull_pages(
         outcome.pages += 1
         outcome.messages += len(page.messages)
         outcome.profiles += len(page.profiles)
+        outcome.problems += page.problems
         cursor = page.cursor
         if not page.more:
             return False
@@ -267,7 +269,11 @@ def _store_page(
             do_store_renewed_credentials(session, channel, renewed, live.vault)
 
 
-def _record_success(live: Live, channel_id: int, token: str, more: bool) -> datetime:
+def _record_success(
+    live: Live, channel_id: int, token: str, more: bool, problems: list[str]
+) -> datetime:
+    """The poll ran: the channel is ok, or degraded by the problems it reported (part of
+    its source failed), and is polled again after its interval."""
     now = live.clock()
     with transaction(live.sessions) as session:
         sync = session.get(ChannelSync, channel_id)
@@ -277,9 +283,9 @@ def _record_success(live: Live, channel_id: int, token: str, more: bool) -> date
             session,
             channel_id,
             token,
-            health="ok",
+            health="degraded" if problems else "ok",
             failures=0,
-            last_error=None,
+            last_error="; ".join(problems)[:1000] or None,
             last_ok_at=now,
             next_poll_at=upcoming,
         )

@@ -38,6 +38,7 @@ CONFIG = {
     "blog_feed": BLOG,
 }
 XML = {"content-type": "application/rss+xml; charset=utf-8"}
+ONE_FEED = {"feeds": [{"url": NEWS, "keywords": ["caffe"]}]}
 
 
 def connector(config: dict[str, Any] = CONFIG, policy: FetchPolicy | None = None) -> FeedConnector:
@@ -167,7 +168,7 @@ def test_a_damaged_cursor_starts_the_feed_afresh() -> None:
 def test_failed_answers_are_named_for_the_job_layer(
     answer: httpx.Response, error: type[ConnectorError], wait: float | None
 ) -> None:
-    feeds = connector()
+    feeds = connector(ONE_FEED)
     with respx.mock() as router:
         router.get(NEWS).mock(return_value=answer)
         with pytest.raises(error, match=f"feed {NEWS}") as raised:
@@ -181,7 +182,7 @@ def test_an_unreachable_site_is_unavailable() -> None:
     with respx.mock() as router:
         router.get(NEWS).mock(side_effect=httpx.ConnectError("connection refused"))
         with pytest.raises(NetworkUnavailableError, match="connection refused"):
-            connector().poll({})
+            connector(ONE_FEED).poll({})
 
 
 def test_a_page_that_is_no_feed_is_malformed() -> None:
@@ -191,7 +192,7 @@ def test_a_page_that_is_no_feed_is_malformed() -> None:
     with respx.mock() as router:
         router.get(NEWS).mock(return_value=page)
         with pytest.raises(MalformedPayloadError, match="not a feed"):
-            connector().poll({})
+            connector(ONE_FEED).poll({})
 
 
 def test_a_feed_past_the_size_limit_is_refused() -> None:
@@ -199,9 +200,22 @@ def test_a_feed_past_the_size_limit_is_refused() -> None:
     with respx.mock() as router:
         serve(router, NEWS, "listening.xml")
         with pytest.raises(ConnectorError, match="larger than 1,000 bytes") as raised:
-            connector(policy=policy).poll({})
+            connector(ONE_FEED, policy).poll({})
 
     assert not isinstance(raised.value, NetworkUnavailableError)
+
+
+def test_a_dead_feed_among_several_is_a_problem_and_the_others_are_still_read() -> None:
+    feeds = connector()
+    with respx.mock(assert_all_called=True) as router:
+        router.get(NEWS).respond(404, text="Not Found")
+        serve(router, SAGRE, "unescaped.xml")
+        first = feeds.poll({})
+        second = feeds.poll(first.cursor)
+
+    assert first.messages == [] and first.more and first.cursor["next"] == 1
+    assert len(first.problems) == 1 and first.problems[0].startswith(NEWS)
+    assert len(second.messages) == 1 and second.problems == []
 
 
 def test_feeds_cannot_be_answered() -> None:

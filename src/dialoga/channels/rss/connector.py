@@ -3,7 +3,9 @@ answers (a feed has no way to reply).
 
 Cursor: ``{"next": <index of the feed to read next>, "feeds": {<url>: {"etag",
 "last_modified", "seen": [<entry ids of the last fetches, newest first>]}}}``. A poll
-reads feed ``next`` and says ``more`` until every feed was read in this round; each
+reads feed ``next`` and says ``more`` until every feed was read in this round (a feed
+that fails is reported as a problem and passed over, so one dead feed does not silence
+the others; a channel of one feed raises instead, and backs off); each
 fetch is conditional (``If-None-Match`` / ``If-Modified-Since``), and entries whose ids
 are in ``seen`` are not given again.
 """
@@ -54,17 +56,23 @@ class FeedConnector:
         state = dict(_mapping(states.get(source.url)))
         earlier = state.get("seen")
         seen = [k for k in earlier if isinstance(k, str)] if isinstance(earlier, list) else []
-        answer = fetch_feed(
-            source.url, self.policy, _str(state.get("etag")), _str(state.get("last_modified"))
-        )
         messages: list[NormalizedMessage] = []
-        if answer.document is not None:
-            messages, ids = read_feed(answer.document, source, set(seen), self.clock())
-            state = {
-                "etag": answer.etag,
-                "last_modified": answer.last_modified,
-                "seen": _remembered(ids, seen),
-            }
+        problems: list[str] = []
+        try:
+            answer = fetch_feed(
+                source.url, self.policy, _str(state.get("etag")), _str(state.get("last_modified"))
+            )
+            if answer.document is not None:
+                messages, ids = read_feed(answer.document, source, set(seen), self.clock())
+                state = {
+                    "etag": answer.etag,
+                    "last_modified": answer.last_modified,
+                    "seen": _remembered(ids, seen),
+                }
+        except ConnectorError as error:
+            if len(self.sources) == 1:
+                raise  # nothing else to read: the channel backs off
+            problems.append(f"{source.url}: {error}")  # the other feeds are still read
         following = index + 1
         feeds = {
             s.url: dict(states[s.url])
@@ -77,6 +85,7 @@ class FeedConnector:
             profiles=[],
             cursor={"next": following % len(self.sources), "feeds": feeds},
             more=following < len(self.sources),
+            problems=problems,
         )
 
     def send(self, reply: OutgoingReply) -> Sent:
