@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -179,11 +179,10 @@ def _dovecot_binary() -> str:
         _missing(f"dovecot is not installed: {DOVECOT_HINT}")
     if os.geteuid() != 0:
         _missing("the test Dovecot runs its processes as the dovecot users: run as root")
-    assert found is not None
     return found
 
 
-def _missing(message: str) -> None:
+def _missing(message: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
