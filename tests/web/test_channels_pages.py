@@ -4,7 +4,9 @@ found"; and a failed reply shown with its reason and sent again from the convers
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,10 +19,11 @@ from dialoga.accounts.models import Workspace
 from dialoga.channels.base import Poll, SendRefusedError
 from dialoga.channels.models import Channel, ChannelSync
 from dialoga.channels.sending import send_reply
-from dialoga.channels.sync import poll_channel
+from dialoga.channels.sync import HEALTH_STATES, poll_channel
 from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.core.i18n import translate
+from dialoga.inbox.delivery import DELIVERY_STATES
 from dialoga.inbox.models import Conversation, Message
 from dialoga.inbox.work import do_reply
 from dialoga.jobs.tasks import build_jobs
@@ -126,3 +129,12 @@ def test_a_failed_reply_shows_its_reason_and_is_sent_again(
     with runtime.sessions() as session:
         assert session.get(Message, reply_id).delivery == "sent"  # type: ignore[union-attr]
     assert [reply.text for reply in network.sent] == ["Ciao"]
+
+
+def test_every_state_a_page_can_show_is_in_both_catalogs() -> None:
+    locale = Path(__file__).parents[2] / "src" / "dialoga" / "locale"
+    keys = [f"channels.state.{state}" for state in (*HEALTH_STATES, "paused")]
+    keys += [f"delivery.{state}" for state in DELIVERY_STATES]
+    for language in ("en", "it"):
+        catalog = json.loads((locale / f"{language}.json").read_text(encoding="utf-8"))
+        assert [key for key in keys if key not in catalog] == [], language
