@@ -39,6 +39,7 @@ def connector() -> MastodonConnector:
         {"instance": BASE},
         {"access_token": TOKEN, "client_id": "id", "client_secret": "secret"},
         FetchPolicy(),
+        handle="caffe_rossi",
         clock=lambda: datetime(2026, 5, 4, 12, 0, tzinfo=UTC),
     )
     return build(context)
@@ -93,6 +94,22 @@ def test_a_dm_is_sent_direct_and_not_addressed_twice() -> None:
     body = json.loads(post.calls.last.request.content)
     assert body["visibility"] == "direct"  # a DM never goes public, whatever the parent says
     assert body["status"] == text
+
+
+def test_a_group_dm_is_answered_to_everyone_in_it_but_the_brand() -> None:
+    parent = fixture("notifications.json")[0]["status"]
+    bob = {"id": "7", "username": "bob", "acct": "bob@other.example", "url": "https://o/@bob"}
+    group = {**parent, "mentions": [*parent["mentions"], bob]}
+    reply = OutgoingReply("k-group", "Ci pensiamo noi.", "dm", parent["id"], recipient=ANNA)
+    context = ConnectorContext(
+        {"instance": BASE}, {"access_token": TOKEN}, FetchPolicy(), handle="caffe_rossi"
+    )
+    with respx.mock(assert_all_called=True) as router:
+        post = mock_send(router, group)
+        build(context).send(reply)
+    body = json.loads(post.calls.last.request.content)
+    assert body["status"] == "@anna@fedi.example.net @bob@other.example Ci pensiamo noi."
+    assert body["visibility"] == "direct"
 
 
 def test_without_a_known_recipient_the_parent_author_is_addressed() -> None:

@@ -55,8 +55,10 @@ class MastodonConnector:
         credentials: Mapping[str, Any],
         policy: FetchPolicy,
         clock: Callable[[], datetime],
+        handle: str | None = None,
     ) -> None:
         self.config = config
+        self.handle = handle  # the brand's own acct: never addressed in its own replies
         self.credentials = credentials
         self.policy = policy
         self.clock = clock
@@ -79,7 +81,8 @@ class MastodonConnector:
         than the status it answers, and addressed to its author."""
         with self._api() as api:
             parent = api.parent_status(reply.in_reply_to) if reply.in_reply_to else None
-            return parse.sent_of(api.post_status(reply_body(reply, parent), reply.key))
+            body = reply_body(reply, parent, self.handle)
+            return parse.sent_of(api.post_status(body, reply.key))
 
     def _api(self) -> MastodonApi:
         token = _text(self.credentials.get("access_token"))
@@ -126,18 +129,28 @@ def _mentions(
     return messages, since is not None and len(ids) >= NOTIFICATIONS_PAGE
 
 
-def reply_body(reply: OutgoingReply, parent: Any) -> dict[str, str]:
+def reply_body(reply: OutgoingReply, parent: Any, brand: str | None = None) -> dict[str, str]:
     """The form of ``POST /api/v1/statuses`` for ``reply``: ``direct`` for a DM, the
     parent's visibility otherwise, and the text opened with ``@acct`` of the person
-    answered unless it mentions them already (else they are not notified)."""
-    if reply.kind == "dm":
+    answered unless it mentions them already (else they are not notified). A direct
+    status reaches only the accounts it mentions, so a DM answers everyone the parent
+    mentioned too (a group conversation), but the brand itself."""
+    direct = reply.kind == "dm"
+    if direct:
         visibility = "direct"
     else:
         visibility = "public" if parent is None else parse.reply_visibility(parent)
     handle = reply.recipient.handle if reply.recipient else None
     if not handle and parent is not None:
         handle = parse.parent_author(parent)
-    body = {"status": addressed(reply.text, handle), "visibility": visibility}
+    people = [handle]
+    if direct and parent is not None:
+        own = (brand or "").lstrip("@").lower()
+        people += [acct for acct in parse.mentioned_accts(parent) if acct.lower() != own]
+    text = reply.text
+    for acct in reversed(list(dict.fromkeys(p for p in people if p))):
+        text = addressed(text, acct)
+    body = {"status": text, "visibility": visibility}
     if reply.in_reply_to:
         body["in_reply_to_id"] = reply.in_reply_to
     return body
@@ -156,7 +169,7 @@ def build(context: ConnectorContext) -> MastodonConnector:
     """The connector of a Mastodon channel: config ``instance``, credentials
     ``access_token`` (``client_id``/``client_secret`` are kept from registration)."""
     return MastodonConnector(
-        context.config, context.credentials, context.fetch_policy, context.clock
+        context.config, context.credentials, context.fetch_policy, context.clock, context.handle
     )
 
 

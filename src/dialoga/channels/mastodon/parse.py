@@ -123,6 +123,15 @@ def parent_author(parent: Any) -> str:
     return _text(_dict(_dict(parent, "status").get("account"), "account"), "acct", "account")
 
 
+def mentioned_accts(parent: Any) -> list[str]:
+    """The ``acct`` of every account a status mentions, in its order."""
+    entry = _dict(parent, "status")
+    return [
+        _text(_dict(item, "mention"), "acct", "mention")
+        for item in _optional_list(entry, "mentions", "status")
+    ]
+
+
 def sent_of(status: Any) -> Sent:
     """The status Mastodon created for a reply."""
     entry = _dict(status, "status")
