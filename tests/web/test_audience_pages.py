@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from huey import MemoryHuey
 from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +25,9 @@ from dialoga.channels.models import Channel
 from dialoga.core.db import transaction
 from dialoga.core.i18n import translate
 from dialoga.inbox.actions import ingest
+from dialoga.jobs.tasks import build_jobs
 from dialoga.runtime import Runtime
+from dialoga.web.routes import audience as audience_routes
 from dialoga.web.routes.audience import Numbers
 
 from .conftest import csrf_of, make_user, sign_in
@@ -150,6 +153,29 @@ def test_running_an_audit_without_the_csrf_token_is_refused(
         assert response.status_code == 403
 
     assert _runs(runtime.sessions, workspace.id) == []
+
+
+def test_a_large_channel_is_audited_in_the_background(
+    runtime: Runtime,
+    workspace: Workspace,
+    member_client: TestClient,
+    channel_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(audience_routes, "BACKGROUND_AUDIT_FOLLOWERS", 5)  # 9 followers
+    huey = MemoryHuey()
+    member_client.app.state.jobs = build_jobs(runtime, huey)  # type: ignore[attr-defined]
+
+    location = _run_now(member_client, channel_id, inactive_days="90")
+
+    assert location == f"{AUDIENCE}?started={channel_id}"
+    assert _runs(runtime.sessions, workspace.id) == []  # not in the request
+    page = member_client.get(location).text
+    assert it("audience.page.audit_started", channel="X Acme") in page
+    [task] = huey.pending()
+    huey.execute(task)  # what a worker does
+    (run,) = _runs(runtime.sessions, workspace.id)
+    assert (run.profiles, run.inactive_days) == (9, 90)
 
 
 def test_running_an_audit_shows_its_score_and_verdicts_with_reasons(

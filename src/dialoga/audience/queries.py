@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -55,6 +55,31 @@ class Interactions:
     conversation_id: int | None = None
 
 
+def current_follower_count(session: Session, channel_id: int) -> int:
+    """How many followers an audit of the channel would judge now (one count)."""
+    latest_day = _latest_follower_day(session, channel_id)
+    if latest_day is None:
+        return 0
+    return (
+        session.scalar(
+            select(func.count(func.distinct(FollowerProfile.external_id))).where(
+                FollowerProfile.channel_id == channel_id,
+                FollowerProfile.relation == "follower",
+                FollowerProfile.seen_on >= latest_day - AUDIENCE_WINDOW,
+            )
+        )
+        or 0
+    )
+
+
+def _latest_follower_day(session: Session, channel_id: int) -> date | None:
+    return session.scalar(
+        select(func.max(FollowerProfile.seen_on)).where(
+            FollowerProfile.channel_id == channel_id, FollowerProfile.relation == "follower"
+        )
+    )
+
+
 def current_followers(
     session: Session, channel_id: int, batch: int = 20_000
 ) -> Iterator[list[NormalizedProfile]]:
@@ -63,11 +88,7 @@ def current_followers(
     A follower last seen more than ``AUDIENCE_WINDOW`` before the channel's latest
     snapshot is taken to have left.
     """
-    latest_day = session.scalar(
-        select(func.max(FollowerProfile.seen_on)).where(
-            FollowerProfile.channel_id == channel_id, FollowerProfile.relation == "follower"
-        )
-    )
+    latest_day = _latest_follower_day(session, channel_id)
     if latest_day is None:
         return
     latest = (

@@ -1,5 +1,6 @@
-"""The tasks: poll a channel, send a reply, and each minute a dispatcher that finds the
-polls and sends that are due (after a restart, a lost task, a retry time).
+"""The tasks: poll a channel, send a reply, audit a large channel, and each minute a
+dispatcher that finds the polls and sends that are due (after a restart, a lost task, a
+retry time).
 
 A poll that ran schedules the channel's next one itself, at the time its outcome names,
 so a channel polled every 15 seconds does not wait for the minute's dispatcher; a poll
@@ -17,6 +18,8 @@ from typing import Any
 
 from huey import Huey, crontab
 
+from dialoga.audience.service import run_channel_audit
+from dialoga.audience.verdicts import AuditSettings
 from dialoga.channels.connectors import sends_idempotently
 from dialoga.channels.sending import send_reply
 from dialoga.channels.sync import Live, due_channels, poll_channel
@@ -49,11 +52,18 @@ class Jobs:
     poll: Any
     send: Any
     dispatch: Any
+    audit: Any
 
     def catch_up(self) -> Dispatched:
         """What a starting consumer does first: enqueue every poll and send that is due
         now (work a killed worker left behind), not waiting for the minute's dispatcher."""
         return dispatch_due(self.live, self.poll, self.send, overdue=timedelta(0))
+
+    def enqueue_audit(
+        self, workspace_id: int, channel_id: int, inactive_days: int, locale: str
+    ) -> None:
+        """Audit a channel in the background (one too large to audit within a request)."""
+        self.audit(workspace_id, channel_id, inactive_days, locale)
 
     def enqueue_poll(self, channel_id: int) -> None:
         self.poll(channel_id)
@@ -90,6 +100,10 @@ def build_jobs(runtime: Runtime, huey: Huey | None = None, live: Live | None = N
         if outcome.retry_at is not None:
             send.schedule((message_id,), eta=outcome.retry_at)
 
+    def run_audit(workspace_id: int, channel_id: int, inactive_days: int, locale: str) -> None:
+        settings = AuditSettings(inactive_days=inactive_days, locale=locale)
+        run_channel_audit(runtime.sessions, workspace_id, channel_id, settings)
+
     def run_dispatch() -> None:
         done = dispatch_due(bound, poll, send)
         if done.polls or done.sends or done.interrupted_sends_failed:
@@ -97,8 +111,9 @@ def build_jobs(runtime: Runtime, huey: Huey | None = None, live: Live | None = N
 
     poll = queue.task(name="dialoga.poll_channel")(run_poll)
     send = queue.task(name="dialoga.send_reply")(run_send)
+    audit = queue.task(name="dialoga.audit_channel")(run_audit)
     dispatch = queue.periodic_task(crontab(minute="*"), name="dialoga.dispatch")(run_dispatch)
-    return Jobs(queue, bound, poll, send, dispatch)
+    return Jobs(queue, bound, poll, send, dispatch, audit)
 
 
 def dispatch_due(live: Live, poll: Any, send: Any, overdue: timedelta = OVERDUE) -> Dispatched:

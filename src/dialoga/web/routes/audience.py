@@ -1,7 +1,9 @@
 """The audience audit pages: so a team sees how real each channel's followers are, runs an
 audit when it wants, reads one audit's verdicts and ambassadors, and opens its report.
 
-Any member reads audits; owners, admins and agents run them (synchronously, for now).
+Any member reads audits; owners, admins and agents run them: at once, or as a job for a
+channel with more than ``BACKGROUND_AUDIT_FOLLOWERS`` followers (its run appears on the
+list when done).
 Channels and runs are looked up within the URL's workspace, so another workspace's are
 "not found".
 """
@@ -16,7 +18,13 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dialoga.audience.models import AuditRun, AuditVerdict
-from dialoga.audience.queries import audit_run, audit_runs, channels_with_followers, run_verdicts
+from dialoga.audience.queries import (
+    audit_run,
+    audit_runs,
+    channels_with_followers,
+    current_follower_count,
+    run_verdicts,
+)
 from dialoga.audience.service import run_channel_audit, stored_report
 from dialoga.audience.verdicts import (
     REAL_VERDICTS,
@@ -28,12 +36,13 @@ from dialoga.channels.models import Channel
 from dialoga.channels.queries import channel_of_workspace, workspace_channels
 from dialoga.core.errors import NotFoundError
 from dialoga.core.i18n import number, translate
-from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, WriterDep, runtime_of
+from dialoga.web.deps import CsrfDep, MemberContext, MemberDep, WriterDep, jobs_of, runtime_of
 from dialoga.web.templating import page, reader_locale
 
 router = APIRouter(prefix="/w/{slug}/audience", dependencies=[CsrfDep])
 
 PER_PAGE = 50
+BACKGROUND_AUDIT_FOLLOWERS = 20_000  # more than this would keep the request waiting
 DEFAULT_INACTIVE_DAYS = AuditSettings().inactive_days
 MAX_INACTIVE_DAYS = 3650
 CONFIDENCES = ("high", "medium", "low", "none")
@@ -110,8 +119,11 @@ def _context(request: Request, ctx: MemberContext) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-def audience(request: Request, ctx: MemberDep) -> HTMLResponse:
-    """Each channel with its latest audit, and the form that runs one now."""
+def audience(
+    request: Request, ctx: MemberDep, started: Annotated[int | None, Query()] = None
+) -> HTMLResponse:
+    """Each channel with its latest audit, and the form that runs one now; ``started``
+    names a channel whose audit was just sent to the background."""
     with runtime_of(request).sessions() as session:
         profiled = channels_with_followers(session, ctx.workspace.id)
         rows = []
@@ -130,6 +142,7 @@ def audience(request: Request, ctx: MemberDep) -> HTMLResponse:
         "rows": rows,
         "inactive_days": DEFAULT_INACTIVE_DAYS,
         "max_inactive_days": MAX_INACTIVE_DAYS,
+        "started": next((row.channel for row in rows if row.channel.id == started), None),
     }
     return page(request, "audience.html", context, ctx.user)
 
@@ -153,10 +166,18 @@ def run_audit(
             ),
         )
     settings = AuditSettings(inactive_days=int(days), locale=reader_locale(request, ctx.user))
+    sessions = runtime_of(request).sessions
     try:
-        run_id = run_channel_audit(
-            runtime_of(request).sessions, ctx.workspace.id, channel_id, settings
-        )
+        with sessions() as session:
+            channel_of_workspace(session, ctx.workspace.id, channel_id)
+            followers = current_follower_count(session, channel_id)
+        if followers > BACKGROUND_AUDIT_FOLLOWERS:
+            jobs_of(request).enqueue_audit(
+                ctx.workspace.id, channel_id, settings.inactive_days, settings.locale
+            )
+            target = f"/w/{ctx.workspace.slug}/audience?started={channel_id}"
+            return RedirectResponse(target, status_code=303)
+        run_id = run_channel_audit(sessions, ctx.workspace.id, channel_id, settings)
     except NotFoundError as error:
         raise _not_found(error) from None
     return RedirectResponse(f"/w/{ctx.workspace.slug}/audience/runs/{run_id}", status_code=303)
