@@ -69,6 +69,11 @@ def test_a_feed_channel_is_connected_polled_and_listed(env: dict[str, str], feed
     listed = _run(env, "channel", "list", "--workspace", "acme")
     assert "press" in listed.stderr and " ok " in listed.stderr
 
+    assert _run(env, "channel", "pause", *base).returncode == 0
+    assert "paused" in _run(env, "channel", "list", "--workspace", "acme").stderr
+    assert _run(env, "channel", "poll", *base).returncode == 2  # paused: not read
+    assert _run(env, "channel", "resume", *base).returncode == 0
+
     _Feed.status = 500
     failed = _run(env, "channel", "poll", *base)
     assert failed.returncode == 2 and "500" in failed.stderr

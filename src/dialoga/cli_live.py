@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dialoga.channels.base import NormalizedAuthor
 from dialoga.channels.connectors import LIVE_NETWORKS
@@ -27,7 +29,7 @@ from dialoga.core.errors import DialogaError, ValidationError
 from dialoga.core.fetch import policy_from
 from dialoga.runtime import Runtime
 
-channel_app = typer.Typer(help="Live channels: connect, health, poll.", no_args_is_help=True)
+channel_app = typer.Typer(help="Live channels: connect, health, poll, pause.", no_args_is_help=True)
 _INTERVAL = typer.Option(help="Seconds between polls (at least 5).")
 
 
@@ -194,6 +196,49 @@ def poll_now(
     )
     if outcome.error:
         raise fail(DialogaError(outcome.error))
+
+
+@channel_app.command("pause")
+def pause(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    channel: Annotated[str, typer.Option(help="Channel name.")],
+) -> None:
+    """Stop reading the channel (its place is kept for when it resumes)."""
+    from dialoga.channels.sync import do_pause_live
+
+    _switch(workspace, channel, do_pause_live)
+
+
+@channel_app.command("resume")
+def resume(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    channel: Annotated[str, typer.Option(help="Channel name.")],
+) -> None:
+    """Read a paused channel again, from where it stopped."""
+    from dialoga.channels.sync import do_resume_live
+
+    _switch(
+        workspace,
+        channel,
+        lambda session, channel_id: do_resume_live(session, channel_id, utcnow()),
+    )
+
+
+def _switch(workspace: str, channel: str, change: Callable[[Session, int], None]) -> None:
+    from dialoga.accounts.queries import workspace_by_slug
+    from dialoga.channels.queries import channel_by_name
+    from dialoga.core.db import transaction
+
+    console, runtime = _console_and_runtime()
+    try:
+        with transaction(runtime.sessions) as session:
+            found = channel_by_name(session, workspace_by_slug(session, workspace).id, channel)
+            if session.get(ChannelSync, found.id) is None:
+                raise DialogaError(f"{channel!r} is not connected live")
+            change(session, found.id)
+    except DialogaError as error:
+        raise fail(error) from None
+    console.print(f"{channel!r}: done.")
 
 
 def run_worker(workers: int, processes: bool) -> None:
