@@ -18,7 +18,7 @@ from dialoga.channels.base import (
 )
 from dialoga.channels.credentials import credentials_of, do_set_credentials
 from dialoga.channels.models import Channel, ChannelSync
-from dialoga.channels.sync import PAGES_PER_RUN, backoff, due_channels, poll_channel
+from dialoga.channels.sync import PAGES_PER_RUN, backoff, due_channels, poll_channel, spread
 from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.core.vault import Secret
@@ -109,13 +109,22 @@ def test_failures_back_off_and_mark_the_channel_degraded_until_a_poll_succeeds(
         sync = _sync(runtime.sessions, channel)
         assert sync.health == "degraded" and sync.lease_token is None
         clock.now = outcome.next_poll_at
-    assert waits == [timedelta(seconds=120), timedelta(seconds=240), timedelta(seconds=900)]
+    expected = [timedelta(seconds=120), timedelta(seconds=240), timedelta(seconds=900)]
+    for wait, least in zip(waits, expected, strict=True):
+        assert least <= wait <= least * 1.2  # spread over the next fifth
     assert _sync(runtime.sessions, channel).failures == 3
     assert "rate limited" in (_sync(runtime.sessions, channel).last_error or "")
 
     assert poll_channel(live, channel.id).messages == 1
     sync = _sync(runtime.sessions, channel)
     assert (sync.health, sync.failures, sync.last_error) == ("ok", 0, None)
+
+
+def test_retries_of_channels_that_failed_together_are_spread() -> None:
+    wait = timedelta(minutes=10)
+    spread_out = {spread(wait, channel_id, 1) for channel_id in range(1, 51)}
+    assert len(spread_out) > 40 and all(wait <= each < wait * 1.2 for each in spread_out)
+    assert spread(wait, 7, 1) == spread(wait, 7, 1)  # the same channel, the same wait
 
 
 def test_backoff_doubles_up_to_an_hour_and_honours_the_network() -> None:

@@ -299,7 +299,7 @@ def _record_failure(live: Live, channel_id: int, token: str, error: DialogaError
         assert sync is not None
         failures = sync.failures + 1
         wait = backoff(sync.interval_seconds, failures, getattr(error, "retry_after", None))
-        upcoming = now + wait
+        upcoming = now + spread(wait, channel_id, failures)
         _release(
             session,
             channel_id,
@@ -320,6 +320,14 @@ def _release(session: Session, channel_id: int, token: str, **values: Any) -> No
         .values(lease_until=None, lease_token=None, **values)
         .execution_options(synchronize_session=False)
     )
+
+
+def spread(wait: timedelta, channel_id: int, failures: int) -> timedelta:
+    """``wait`` lengthened by 0 to 20 %, differently for each channel and failure, so
+    channels that failed together (an instance down) do not all retry at the same
+    second; never shorter than the wait itself, which may be what the network asked."""
+    share = ((channel_id * 2_654_435_761 + failures * 40_503) % 1000) / 1000
+    return wait * (1 + 0.2 * share)
 
 
 def backoff(interval_seconds: int, failures: int, retry_after: float | None) -> timedelta:
