@@ -19,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dialoga.channels.base import NormalizedAuthor, OutgoingReply
 from dialoga.channels.models import Channel
 from dialoga.contacts.models import Identity
-from dialoga.core.db import rows_changed
+from dialoga.core.db import is_in, rows_changed
 from dialoga.inbox.models import Conversation, Message
 from dialoga.inbox.work import bump_channels
 
@@ -207,20 +207,21 @@ def do_expire_sends(
         .join(Channel, Channel.id == Message.channel_id)
         .where(Message.delivery == "sending", Message.delivery_lease_until < now)
     ).all()
-    again = [row.id for row in stale if repeatable(row.network)]
-    failed = [row.id for row in stale if not repeatable(row.network)]
-    if again:
-        session.execute(
-            update(Message)
-            .where(and_(Message.id.in_(again), Message.delivery == "sending"))
-            .values(delivery="queued", delivery_due_at=now, delivery_lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-    if failed:
-        session.execute(
-            update(Message)
-            .where(and_(Message.id.in_(failed), Message.delivery == "sending"))
-            .values(delivery="failed", delivery_error=INTERRUPTED, delivery_lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+    again: list[int] = []
+    failed: list[int] = []
+    for row in stale:
+        (again if repeatable(row.network) else failed).append(row.id)
+    _settle_interrupted(session, again, delivery="queued", delivery_due_at=now)
+    _settle_interrupted(session, failed, delivery="failed", delivery_error=INTERRUPTED)
     return again, len(failed)
+
+
+def _settle_interrupted(session: Session, message_ids: list[int], **values: object) -> None:
+    """Move replies still ``sending`` (no worker came back for them) to a new state."""
+    if message_ids:
+        session.execute(
+            update(Message)
+            .where(is_in(session, Message.id, message_ids), Message.delivery == "sending")
+            .values(delivery_lease_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
