@@ -6,39 +6,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from fake_feed import FeedSite, serving_feed
+
 DIALOGA = str(Path(sys.executable).parent / "dialoga")
-FEED = (Path(__file__).parent / "fixtures" / "rss" / "listening.xml").read_bytes()
-
-
-class _Feed(BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self) -> None:
-        body = FEED if _Feed.status == 200 else b"gone"
-        self.send_response(_Feed.status)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        pass
 
 
 @pytest.fixture
-def feed_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Feed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/feed/"
-    server.shutdown()
-    _Feed.status = 200
+def feed() -> Iterator[FeedSite]:
+    with serving_feed() as site:
+        yield site
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -55,8 +36,8 @@ def env(cli_env: dict[str, str]) -> dict[str, str]:
     return environment
 
 
-def test_a_feed_channel_is_connected_polled_and_listed(env: dict[str, str], feed_url: str) -> None:
-    feeds = f'feeds=[{{"url": "{feed_url}", "keywords": ["caffè"]}}]'
+def test_a_feed_channel_is_connected_polled_and_listed(env: dict[str, str], feed: FeedSite) -> None:
+    feeds = f'feeds=[{{"url": "{feed.url}", "keywords": ["caffè"]}}]'
     base = ("--workspace", "acme", "--channel", "press")
     connected = _run(env, "channel", "connect", "rss", *base, "--setting", feeds)
     assert connected.returncode == 0, connected.stderr
@@ -74,17 +55,17 @@ def test_a_feed_channel_is_connected_polled_and_listed(env: dict[str, str], feed
     assert _run(env, "channel", "poll", *base).returncode == 2  # paused: not read
     assert _run(env, "channel", "resume", *base).returncode == 0
 
-    _Feed.status = 500
+    feed.status = 500
     failed = _run(env, "channel", "poll", *base)
     assert failed.returncode == 2 and "500" in failed.stderr
     assert "degraded" in _run(env, "channel", "list", "--workspace", "acme").stderr
 
 
 def test_private_addresses_are_refused_unless_the_operator_allows_them(
-    env: dict[str, str], feed_url: str
+    env: dict[str, str], feed: FeedSite
 ) -> None:
     strict = {k: v for k, v in env.items() if k != "DIALOGA_ALLOW_PRIVATE_FETCHES"}
-    feeds = f'feeds=[{{"url": "{feed_url}"}}]'
+    feeds = f'feeds=[{{"url": "{feed.url}"}}]'
     base = ("--workspace", "acme", "--channel", "press")
     assert _run(strict, "channel", "connect", "rss", *base, "--setting", feeds).returncode == 0
     polled = _run(strict, "channel", "poll", *base)

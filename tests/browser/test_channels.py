@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from dialoga.core.i18n import translate
+from fake_feed import serving_feed
 
 from .conftest import (
     DEMO_EMAIL,
@@ -27,31 +26,15 @@ from .conftest import (
     sign_in,
 )
 
-FEED = (Path(__file__).parents[1] / "fixtures" / "rss" / "listening.xml").read_bytes()
-
 
 def it(key: str, **values: object) -> str:
     return translate("it", key, **values)
 
 
-class _Feed(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(FEED)))
-        self.end_headers()
-        self.wfile.write(FEED)
-
-    def log_message(self, *_: object) -> None:
-        pass
-
-
 @pytest.fixture
 def feed_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Feed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/feed/"
-    server.shutdown()
+    with serving_feed() as site:
+        yield site.url
 
 
 @pytest.fixture
