@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from dialoga.accounts.models import Workspace
 from dialoga.channels.base import (
@@ -31,17 +30,7 @@ from dialoga.inbox.delivery import (
 from dialoga.inbox.models import Conversation, Message
 from dialoga.inbox.work import do_reply
 from dialoga.runtime import Runtime
-from live_double import Clock, ScriptedConnector, agent, live_channel, make_live, mention
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def channel(sessions: sessionmaker[Session], workspace: Workspace, clock: Clock) -> Channel:
-    return live_channel(sessions, workspace, clock)
+from live_double import Clock, ScriptedConnector, agent, make_live, mention
 
 
 def _reply(runtime: Runtime, workspace: Workspace, channel: Channel, clock: Clock) -> int:

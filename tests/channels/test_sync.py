@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialoga.accounts.models import Workspace
 from dialoga.audience.models import FollowerProfile
 from dialoga.channels.base import (
     AuthExpiredError,
@@ -24,17 +22,7 @@ from dialoga.core.db import transaction
 from dialoga.core.vault import Secret
 from dialoga.inbox.models import Message
 from dialoga.runtime import Runtime
-from live_double import Clock, ScriptedConnector, live_channel, make_live, page
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def channel(sessions: sessionmaker[Session], workspace: Workspace, clock: Clock) -> Channel:
-    return live_channel(sessions, workspace, clock)
+from live_double import Clock, ScriptedConnector, make_live, page
 
 
 def _sync(sessions: sessionmaker[Session], channel: Channel) -> ChannelSync:
