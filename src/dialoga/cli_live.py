@@ -17,12 +17,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dialoga.channels.base import NormalizedAuthor
 from dialoga.channels.connectors import LIVE_NETWORKS
-from dialoga.channels.models import Channel, ChannelSync
 from dialoga.cli_common import console, fail, ready_runtime
 from dialoga.core.clock import utcnow
 from dialoga.core.errors import DialogaError, ValidationError
@@ -143,28 +141,31 @@ def mastodon_login(
 
 @channel_app.command("list")
 def list_channels(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> None:
-    """Each live channel's health: ok, degraded (retrying) or needs re-authorisation."""
+    """Each live channel's health (ok, degraded, needs re-authorisation, paused) and its
+    replies waiting and failed."""
     from dialoga.accounts.queries import workspace_by_slug
+    from dialoga.channels.queries import live_channels
 
     console, runtime = _console_and_runtime()
-    table = Table("channel", "network", "health", "last ok", "next poll", "last error")
+    columns = ("channel", "network", "health", "last ok", "next poll", "waiting", "failed")
+    table = Table(*columns, "last error")
     try:
         with runtime.sessions() as session:
-            found = workspace_by_slug(session, workspace)
-            rows = session.execute(
-                select(Channel, ChannelSync)
-                .join(ChannelSync, ChannelSync.channel_id == Channel.id)
-                .where(Channel.workspace_id == found.id)
-                .order_by(Channel.name)
-            ).all()
+            rows = live_channels(session, workspace_by_slug(session, workspace).id)
     except DialogaError as error:
         raise fail(error) from None
-    for channel, sync in rows:
-        health = sync.health if sync.enabled else "paused"
+    for row in rows:
+        sync = row.sync
         last_ok = sync.last_ok_at.isoformat(timespec="seconds") if sync.last_ok_at else "-"
-        upcoming = sync.next_poll_at.isoformat(timespec="seconds")
         table.add_row(
-            channel.name, channel.network, health, last_ok, upcoming, sync.last_error or ""
+            row.channel.name,
+            row.channel.network,
+            row.state,
+            last_ok,
+            sync.next_poll_at.isoformat(timespec="seconds"),
+            str(row.replies_waiting),
+            str(row.replies_failed),
+            sync.last_error or "",
         )
     console.print(table)
 
@@ -227,14 +228,14 @@ def resume(
 def _switch(workspace: str, channel: str, change: Callable[[Session, int], None]) -> None:
     from dialoga.accounts.queries import workspace_by_slug
     from dialoga.channels.queries import channel_by_name
+    from dialoga.channels.sync import check_live
     from dialoga.core.db import transaction
 
     console, runtime = _console_and_runtime()
     try:
         with transaction(runtime.sessions) as session:
             found = channel_by_name(session, workspace_by_slug(session, workspace).id, channel)
-            if session.get(ChannelSync, found.id) is None:
-                raise DialogaError(f"{channel!r} is not connected live")
+            check_live(session, found)
             change(session, found.id)
     except DialogaError as error:
         raise fail(error) from None

@@ -30,7 +30,7 @@ from dialoga.channels.credentials import credentials_of, do_store_renewed_creden
 from dialoga.channels.models import Channel, ChannelSync
 from dialoga.core.clock import utcnow
 from dialoga.core.db import chunked, rows_changed, transaction
-from dialoga.core.errors import DialogaError
+from dialoga.core.errors import DialogaError, NotFoundError
 from dialoga.core.fetch import FetchPolicy
 from dialoga.core.vault import Vault
 from dialoga.inbox.actions import ingest
@@ -121,6 +121,14 @@ def do_connect_live(
     sync.health, sync.failures, sync.last_error = "ok", 0, None
     sync.next_poll_at = now
     session.flush()
+    return sync
+
+
+def check_live(session: Session, channel: Channel) -> ChannelSync:
+    """The channel's live state; ``NotFoundError`` for a channel that is not connected."""
+    sync = session.get(ChannelSync, channel.id)
+    if sync is None:
+        raise NotFoundError(f"channel {channel.name!r} is not connected live")
     return sync
 
 

@@ -12,9 +12,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dialoga.accounts.access import MANAGERS
-from dialoga.channels.models import ChannelSync
 from dialoga.channels.queries import channel_of_workspace, live_channels
-from dialoga.channels.sync import do_pause_live, do_poll_soon, do_resume_live
+from dialoga.channels.sync import check_live, do_pause_live, do_poll_soon, do_resume_live
 from dialoga.core.clock import utcnow
 from dialoga.core.db import transaction
 from dialoga.core.errors import NotFoundError
@@ -45,8 +44,7 @@ def _change(request: Request, ctx: WriterDep, channel_id: int, change: str) -> R
     try:
         with transaction(runtime_of(request).sessions) as session:
             channel = channel_of_workspace(session, ctx.workspace.id, channel_id)
-            if session.get(ChannelSync, channel.id) is None:
-                raise NotFoundError(f"channel {channel.name!r} is not connected live")
+            check_live(session, channel)
             if change == "pause":
                 do_pause_live(session, channel.id)
             else:
